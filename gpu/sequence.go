@@ -1,0 +1,389 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// Arg is a storage-buffer argument of a dispatch: a whole *Buffer or a
+// Slice of one.
+type Arg interface {
+	region() Slice
+}
+
+// Slice is a byte range of a Buffer, bound as one storage buffer.
+type Slice struct {
+	Buf       *Buffer
+	Off, Size uint64
+}
+
+func (s Slice) region() Slice   { return s }
+func (b *Buffer) region() Slice { return Slice{b, 0, b.size} }
+
+// Slice returns the byte range [off, off+size) of b.
+func (b *Buffer) Slice(off, size uint64) Slice { return Slice{b, off, size} }
+
+// Groups is a workgroup count in x, y and z.
+type Groups [3]uint32
+
+// Grid returns the number of workgroups of size local that cover n items.
+func Grid(n, local int) uint32 { return uint32((n + local - 1) / local) }
+
+// SequenceOptions configure NewSequence.
+type SequenceOptions struct {
+	// Timestamps records a GPU timestamp after every dispatch, where the
+	// queue supports them (see Timings).
+	Timestamps bool
+}
+
+// Sequence records dispatches into one command buffer, with the barriers
+// their buffer dependencies need, to be submitted once or many times.
+//
+// Recording methods keep the first error and ignore later calls; End and
+// Submit return it.
+type Sequence struct {
+	m     *Manager
+	cmd   vk.CommandBuffer
+	cmdC  []vk.CommandBuffer
+	freeC func()
+	fence vk.Fence
+
+	pools    []vk.DescriptorPool
+	setsLeft int
+
+	begun, ended, pending bool
+	err                   error
+	written, read         map[*Buffer]bool // since the last barrier
+
+	timestamps bool
+	queries    []vk.QueryPool
+	nQueries   int
+	section    string
+	labels     []Timing // one per timestamp after the first
+	dispatches int
+	barriers   int
+	runs       int // submissions so far
+}
+
+const (
+	setsPerPool    = 256
+	queriesPerPool = 256
+)
+
+// NewSequence makes an empty sequence.
+func (m *Manager) NewSequence(opts SequenceOptions) (*Sequence, error) {
+	if err := m.alive(); err != nil {
+		return nil, err
+	}
+	s := &Sequence{m: m, written: map[*Buffer]bool{}, read: map[*Buffer]bool{},
+		timestamps: opts.Timestamps && m.HasTimestamps()}
+	var err error
+	if s.cmd, err = m.allocCommandBuffer(); err != nil {
+		return nil, err
+	}
+	s.cmdC, s.freeC = cCopy([]vk.CommandBuffer{s.cmd})
+	if s.fence, err = m.newFence(); err != nil {
+		s.release()
+		return nil, err
+	}
+	m.seqs[s] = struct{}{}
+	return s, nil
+}
+
+func (s *Sequence) fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+// begin starts recording on first use.
+func (s *Sequence) begin() bool {
+	if s.err != nil {
+		return false
+	}
+	if s.ended {
+		s.fail(errors.New("gpu: sequence is already recorded; make a new one"))
+		return false
+	}
+	if !s.begun {
+		info := vk.CommandBufferBeginInfo{SType: vk.StructureTypeCommandBufferBeginInfo}
+		if err := check(vk.BeginCommandBuffer(s.cmd, &info), "vkBeginCommandBuffer"); err != nil {
+			s.fail(err)
+			return false
+		}
+		s.begun = true
+		s.timestamp("", "")
+	}
+	return true
+}
+
+// Section names the dispatches recorded after it, for Timings.
+func (s *Sequence) Section(name string) { s.section = name }
+
+// Dispatch records kernel k over groups workgroups with push constants
+// push and buffers args bound to bindings 0, 1, ... in order.
+func (s *Sequence) Dispatch(k *Kernel, groups Groups, push []uint32, args ...Arg) {
+	if !s.begin() {
+		return
+	}
+	if err := s.checkDispatch(k, groups, push, args); err != nil {
+		s.fail(fmt.Errorf("gpu: dispatch of %s: %w", k.Name(), err))
+		return
+	}
+	set, err := s.allocSet(k)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	writes := make([]vk.WriteDescriptorSet, len(args))
+	for i, a := range args {
+		r := a.region()
+		writes[i] = vk.WriteDescriptorSet{
+			SType:           vk.StructureTypeWriteDescriptorSet,
+			DstSet:          set,
+			DstBinding:      uint32(i),
+			DescriptorCount: 1,
+			DescriptorType:  vk.DescriptorTypeStorageBuffer,
+			PBufferInfo:     []vk.DescriptorBufferInfo{{Buffer: r.Buf.handle, Offset: vk.DeviceSize(r.Off), Range: vk.DeviceSize(r.Size)}},
+		}
+	}
+	vk.UpdateDescriptorSets(s.m.device, uint32(len(writes)), writes, 0, nil)
+
+	access := make([]byte, len(args))
+	bufs := make([]*Buffer, len(args))
+	for i, a := range args {
+		access[i], bufs[i] = k.spec.Access[i], a.region().Buf
+	}
+	s.depend(bufs, access)
+	vk.CmdBindPipeline(s.cmd, vk.PipelineBindPointCompute, k.pipeline)
+	vk.CmdBindDescriptorSets(s.cmd, vk.PipelineBindPointCompute, k.layout, 0, 1, []vk.DescriptorSet{set}, 0, nil)
+	if len(push) > 0 {
+		vk.CmdPushConstants(s.cmd, k.layout, vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0,
+			uint32(4*len(push)), unsafe.Pointer(&push[0]))
+	}
+	vk.CmdDispatch(s.cmd, groups[0], groups[1], groups[2])
+	s.dispatches++
+	s.timestamp(s.section, k.Name())
+}
+
+func (s *Sequence) checkDispatch(k *Kernel, groups Groups, push []uint32, args []Arg) error {
+	if len(args) != len(k.spec.Access) {
+		return fmt.Errorf("%d buffers given, the kernel binds %d", len(args), len(k.spec.Access))
+	}
+	if uint32(4*len(push)) != k.spec.PushBytes {
+		return fmt.Errorf("%d bytes of push constants given, the kernel takes %d", 4*len(push), k.spec.PushBytes)
+	}
+	info := s.m.info
+	for i, g := range groups {
+		if g == 0 || g > info.MaxWorkgroupCount[i] {
+			return fmt.Errorf("workgroup count %v is outside 1..%v", groups, info.MaxWorkgroupCount)
+		}
+	}
+	for i, a := range args {
+		r := a.region()
+		switch {
+		case r.Buf == nil || r.Buf.handle == nil:
+			return fmt.Errorf("binding %d: buffer is nil or freed", i)
+		case r.Buf.m != s.m:
+			return fmt.Errorf("binding %d: buffer belongs to another Manager", i)
+		case r.Size == 0 || r.Off > r.Buf.size || r.Size > r.Buf.size-r.Off:
+			return fmt.Errorf("binding %d: range [%d, +%d) does not fit a %d-byte buffer", i, r.Off, r.Size, r.Buf.size)
+		case r.Size > uint64(info.MaxStorageBufferRange):
+			return fmt.Errorf("binding %d: %d bytes exceed the device's storage-buffer range of %d; bind it in slices", i, r.Size, info.MaxStorageBufferRange)
+		case r.Off%uint64(info.minStorageOffset) != 0:
+			return fmt.Errorf("binding %d: offset %d is not a multiple of %d", i, r.Off, info.minStorageOffset)
+		}
+	}
+	return nil
+}
+
+// depend records a barrier when this command touches a buffer that an
+// earlier command since the last barrier wrote, or writes one it read.
+func (s *Sequence) depend(bufs []*Buffer, access []byte) {
+	need := false
+	for i, b := range bufs {
+		if s.written[b] || (access[i] != 'r' && s.read[b]) {
+			need = true
+		}
+	}
+	if need {
+		barrier(s.cmd)
+		s.barriers++
+		clear(s.written)
+		clear(s.read)
+	}
+	for i, b := range bufs {
+		if access[i] != 'r' {
+			s.written[b] = true
+		}
+		if access[i] != 'w' {
+			s.read[b] = true
+		}
+	}
+}
+
+// Barrier records a full compute/transfer barrier now.
+func (s *Sequence) Barrier() {
+	if s.begin() {
+		barrier(s.cmd)
+		s.barriers++
+		clear(s.written)
+		clear(s.read)
+	}
+}
+
+// Fill sets every 32-bit word of a to value (e.g. math.Float32bits(x)).
+func (s *Sequence) Fill(a Arg, value uint32) {
+	if !s.begin() {
+		return
+	}
+	r := a.region()
+	if r.Off%4 != 0 || r.Size%4 != 0 || r.Off+r.Size > r.Buf.size {
+		s.fail(fmt.Errorf("gpu: fill: range [%d, +%d) is not whole words of the buffer", r.Off, r.Size))
+		return
+	}
+	s.depend([]*Buffer{r.Buf}, []byte{'w'})
+	vk.CmdFillBuffer(s.cmd, r.Buf.handle, vk.DeviceSize(r.Off), vk.DeviceSize(r.Size), value)
+	s.timestamp(s.section, "fill")
+}
+
+// Copy copies src into dst; the two must have the same size.
+func (s *Sequence) Copy(src, dst Arg) {
+	if !s.begin() {
+		return
+	}
+	a, b := src.region(), dst.region()
+	if a.Size != b.Size || a.Off+a.Size > a.Buf.size || b.Off+b.Size > b.Buf.size {
+		s.fail(fmt.Errorf("gpu: copy: %d bytes into %d bytes", a.Size, b.Size))
+		return
+	}
+	s.depend([]*Buffer{a.Buf, b.Buf}, []byte{'r', 'w'})
+	vk.CmdCopyBuffer(s.cmd, a.Buf.handle, b.Buf.handle, 1,
+		[]vk.BufferCopy{{SrcOffset: vk.DeviceSize(a.Off), DstOffset: vk.DeviceSize(b.Off), Size: vk.DeviceSize(a.Size)}})
+	s.timestamp(s.section, "copy")
+}
+
+// Dispatches is the number of dispatches recorded; Barriers the number of
+// barriers placed between them.
+func (s *Sequence) Dispatches() int { return s.dispatches }
+
+// Barriers is the number of barriers recorded.
+func (s *Sequence) Barriers() int { return s.barriers }
+
+// End finishes recording. Submit calls it when needed.
+func (s *Sequence) End() error {
+	if s.ended || !s.begin() {
+		return s.err
+	}
+	hostBarrier(s.cmd)
+	s.fail(check(vk.EndCommandBuffer(s.cmd), "vkEndCommandBuffer"))
+	s.ended = true
+	return s.err
+}
+
+// Start submits the recorded commands without waiting; Wait waits.
+func (s *Sequence) Start() error {
+	if err := s.End(); err != nil {
+		return err
+	}
+	if s.pending {
+		if err := s.Wait(); err != nil {
+			return err
+		}
+	}
+	if err := s.m.submit(s.cmdC, s.fence); err != nil {
+		return err
+	}
+	s.pending = true
+	s.runs++
+	return nil
+}
+
+// Wait blocks until the last Start has finished on the device.
+func (s *Sequence) Wait() error {
+	if !s.pending {
+		return nil
+	}
+	s.pending = false
+	return s.m.wait(s.fence)
+}
+
+// Submit runs the recorded commands once and waits for them. A sequence
+// can be submitted any number of times.
+func (s *Sequence) Submit() error {
+	if err := s.Start(); err != nil {
+		return err
+	}
+	return s.Wait()
+}
+
+// Close releases the sequence now rather than at Manager.Close.
+func (s *Sequence) Close() {
+	if s.cmd == nil {
+		return
+	}
+	if s.pending {
+		_ = s.Wait()
+	}
+	delete(s.m.seqs, s)
+	s.release()
+}
+
+func (s *Sequence) release() {
+	dev := s.m.device
+	for _, q := range s.queries {
+		vk.DestroyQueryPool(dev, q, nil)
+	}
+	for _, p := range s.pools {
+		vk.DestroyDescriptorPool(dev, p, nil)
+	}
+	if s.fence != vk.NullFence {
+		vk.DestroyFence(dev, s.fence, nil)
+	}
+	if s.cmd != nil {
+		vk.FreeCommandBuffers(dev, s.m.cmdPool, 1, []vk.CommandBuffer{s.cmd})
+		s.cmd = nil
+	}
+	if s.freeC != nil {
+		s.freeC()
+		s.freeC = nil
+	}
+	s.queries, s.pools = nil, nil
+}
+
+// allocSet takes a descriptor set for k from the sequence's pools.
+func (s *Sequence) allocSet(k *Kernel) (vk.DescriptorSet, error) {
+	n := len(k.spec.Access)
+	if s.setsLeft == 0 || n > 16 {
+		size := []vk.DescriptorPoolSize{{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: uint32(setsPerPool * max(16, n))}}
+		info := vk.DescriptorPoolCreateInfo{
+			SType:         vk.StructureTypeDescriptorPoolCreateInfo,
+			MaxSets:       setsPerPool,
+			PoolSizeCount: 1,
+			PPoolSizes:    size,
+		}
+		var p vk.DescriptorPool
+		if err := check(vk.CreateDescriptorPool(s.m.device, &info, nil, &p), "vkCreateDescriptorPool"); err != nil {
+			return nil, err
+		}
+		s.pools = append(s.pools, p)
+		s.setsLeft = setsPerPool
+	}
+	layouts, free := cCopy([]vk.DescriptorSetLayout{k.setLayout})
+	defer free()
+	info := vk.DescriptorSetAllocateInfo{
+		SType:              vk.StructureTypeDescriptorSetAllocateInfo,
+		DescriptorPool:     s.pools[len(s.pools)-1],
+		DescriptorSetCount: 1,
+		PSetLayouts:        layouts,
+	}
+	var set vk.DescriptorSet
+	if err := check(vk.AllocateDescriptorSets(s.m.device, &info, &set), "vkAllocateDescriptorSets"); err != nil {
+		return nil, err
+	}
+	s.setsLeft--
+	return set, nil
+}

@@ -1,0 +1,93 @@
+package gpu
+
+import (
+	"time"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// fenceTimeout bounds one wait; a step that runs longer is reported as a
+// hang rather than waited on forever.
+const fenceTimeout = 10 * time.Minute
+
+func (m *Manager) allocCommandBuffer() (vk.CommandBuffer, error) {
+	info := vk.CommandBufferAllocateInfo{
+		SType:              vk.StructureTypeCommandBufferAllocateInfo,
+		CommandPool:        m.cmdPool,
+		Level:              vk.CommandBufferLevelPrimary,
+		CommandBufferCount: 1,
+	}
+	cmds := make([]vk.CommandBuffer, 1)
+	if err := check(vk.AllocateCommandBuffers(m.device, &info, cmds), "vkAllocateCommandBuffers"); err != nil {
+		return nil, err
+	}
+	return cmds[0], nil
+}
+
+func (m *Manager) newFence() (vk.Fence, error) {
+	info := vk.FenceCreateInfo{SType: vk.StructureTypeFenceCreateInfo}
+	var f vk.Fence
+	err := check(vk.CreateFence(m.device, &info, nil, &f), "vkCreateFence")
+	return f, err
+}
+
+// barrier makes all earlier compute and transfer writes visible to later
+// compute and transfer work.
+func barrier(cmd vk.CommandBuffer) {
+	stages := vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit | vk.PipelineStageTransferBit)
+	vk.CmdPipelineBarrier(cmd, stages, stages, 0, 1, []vk.MemoryBarrier{{
+		SType:         vk.StructureTypeMemoryBarrier,
+		SrcAccessMask: vk.AccessFlags(vk.AccessShaderWriteBit | vk.AccessTransferWriteBit),
+		DstAccessMask: vk.AccessFlags(vk.AccessShaderReadBit | vk.AccessShaderWriteBit |
+			vk.AccessTransferReadBit | vk.AccessTransferWriteBit),
+	}}, 0, nil, 0, nil)
+}
+
+// hostBarrier makes all device writes visible to host reads after the fence.
+func hostBarrier(cmd vk.CommandBuffer) {
+	vk.CmdPipelineBarrier(cmd,
+		vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit),
+		vk.PipelineStageFlags(vk.PipelineStageHostBit), 0, 1, []vk.MemoryBarrier{{
+			SType:         vk.StructureTypeMemoryBarrier,
+			SrcAccessMask: vk.AccessFlags(vk.AccessShaderWriteBit | vk.AccessTransferWriteBit),
+			DstAccessMask: vk.AccessFlags(vk.AccessHostReadBit),
+		}}, 0, nil, 0, nil)
+}
+
+// runOnce records cmd with record, submits it and waits for it.
+func (m *Manager) runOnce(cmd vk.CommandBuffer, cmdC []vk.CommandBuffer, fence vk.Fence, record func(vk.CommandBuffer)) error {
+	begin := vk.CommandBufferBeginInfo{
+		SType: vk.StructureTypeCommandBufferBeginInfo,
+		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
+	}
+	if err := check(vk.BeginCommandBuffer(cmd, &begin), "vkBeginCommandBuffer"); err != nil {
+		return err
+	}
+	record(cmd)
+	if err := check(vk.EndCommandBuffer(cmd), "vkEndCommandBuffer"); err != nil {
+		return err
+	}
+	if err := m.submit(cmdC, fence); err != nil {
+		return err
+	}
+	return m.wait(fence)
+}
+
+// submit queues the command buffers in cmdC (C memory) to signal fence.
+func (m *Manager) submit(cmdC []vk.CommandBuffer, fence vk.Fence) error {
+	info := []vk.SubmitInfo{{
+		SType:              vk.StructureTypeSubmitInfo,
+		CommandBufferCount: uint32(len(cmdC)),
+		PCommandBuffers:    cmdC,
+	}}
+	return check(vk.QueueSubmit(m.queue, 1, info, fence), "vkQueueSubmit")
+}
+
+// wait blocks until fence is signalled, then resets it.
+func (m *Manager) wait(fence vk.Fence) error {
+	fences := []vk.Fence{fence}
+	if err := check(vk.WaitForFences(m.device, 1, fences, vk.True, uint64(fenceTimeout)), "vkWaitForFences"); err != nil {
+		return err
+	}
+	return check(vk.ResetFences(m.device, 1, fences), "vkResetFences")
+}

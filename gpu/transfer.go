@@ -1,0 +1,121 @@
+package gpu
+
+// #include <string.h>
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// stagingChunk bounds the staging buffer; larger copies go in pieces.
+const stagingChunk = 64 << 20
+
+// transfer is a host-visible staging buffer with a command buffer and a
+// fence for copies to and from buffers the host cannot map.
+type transfer struct {
+	buf    vk.Buffer
+	mem    vk.DeviceMemory
+	size   uint64
+	mapped unsafe.Pointer
+	cmd    vk.CommandBuffer
+	cmdC   []vk.CommandBuffer // C memory, for vkQueueSubmit
+	freeC  func()
+	fence  vk.Fence
+}
+
+func (m *Manager) newTransfer(size uint64) (*transfer, error) {
+	t := &transfer{size: size}
+	want := vk.MemoryPropertyFlags(vk.MemoryPropertyHostCachedBit) | hostCoherent
+	var flags vk.MemoryPropertyFlags
+	var err error
+	t.buf, t.mem, flags, err = m.allocBuffer(size, vk.BufferUsageTransferSrcBit|vk.BufferUsageTransferDstBit, want)
+	if err != nil {
+		return nil, err
+	}
+	if flags&hostCoherent != hostCoherent {
+		t.release(m)
+		return nil, fmt.Errorf("gpu: %s has no host-visible coherent memory for staging", m.info.Name)
+	}
+	var p unsafe.Pointer
+	if err := check(vk.MapMemory(m.device, t.mem, 0, vk.DeviceSize(size), 0, &p), "vkMapMemory"); err != nil {
+		t.release(m)
+		return nil, err
+	}
+	t.mapped = p
+	if t.cmd, err = m.allocCommandBuffer(); err != nil {
+		t.release(m)
+		return nil, err
+	}
+	t.cmdC, t.freeC = cCopy([]vk.CommandBuffer{t.cmd})
+	if t.fence, err = m.newFence(); err != nil {
+		t.release(m)
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *transfer) release(m *Manager) {
+	if t.fence != vk.NullFence {
+		vk.DestroyFence(m.device, t.fence, nil)
+	}
+	if t.freeC != nil {
+		t.freeC()
+	}
+	if t.cmd != nil {
+		vk.FreeCommandBuffers(m.device, m.cmdPool, 1, []vk.CommandBuffer{t.cmd})
+	}
+	if t.mapped != nil {
+		vk.UnmapMemory(m.device, t.mem)
+	}
+	if t.buf != vk.NullBuffer {
+		vk.DestroyBuffer(m.device, t.buf, nil)
+	}
+	if t.mem != vk.NullDeviceMemory {
+		vk.FreeMemory(m.device, t.mem, nil)
+	}
+}
+
+// staged copies data into (upload) or out of b at off through the staging
+// buffer, one chunk at a time.
+func (m *Manager) staged(b *Buffer, off uint64, data []byte, upload bool) error {
+	need := min(uint64(len(data)), stagingChunk)
+	if m.xfer == nil || m.xfer.size < need {
+		if m.xfer != nil {
+			m.xfer.release(m)
+			m.xfer = nil
+		}
+		t, err := m.newTransfer(max(need, 1<<20))
+		if err != nil {
+			return err
+		}
+		m.xfer = t
+	}
+	t := m.xfer
+	for done := uint64(0); done < uint64(len(data)); done += t.size {
+		n := min(t.size, uint64(len(data))-done)
+		chunk := data[done : done+n]
+		if upload {
+			C.memcpy(t.mapped, unsafe.Pointer(&chunk[0]), C.size_t(n))
+		}
+		region := vk.BufferCopy{DstOffset: vk.DeviceSize(off + done), Size: vk.DeviceSize(n)}
+		src, dst := t.buf, b.handle
+		if !upload {
+			region = vk.BufferCopy{SrcOffset: vk.DeviceSize(off + done), Size: vk.DeviceSize(n)}
+			src, dst = b.handle, t.buf
+		}
+		err := m.runOnce(t.cmd, t.cmdC, t.fence, func(cmd vk.CommandBuffer) {
+			vk.CmdCopyBuffer(cmd, src, dst, 1, []vk.BufferCopy{region})
+			hostBarrier(cmd)
+		})
+		if err != nil {
+			return err
+		}
+		if !upload {
+			C.memcpy(unsafe.Pointer(&chunk[0]), t.mapped, C.size_t(n))
+		}
+	}
+	return nil
+}

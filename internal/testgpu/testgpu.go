@@ -1,0 +1,114 @@
+// Package testgpu is what GPU tests share: a Manager with validation on
+// that fails the test on any validation message, poisoned buffers, random
+// inputs and the relative-error measure that GPU and CPU results are
+// compared by.
+package testgpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/vknn/vknn/gpu"
+)
+
+// Open opens the device named by $VKNN_TEST_GPU (default 0) with the
+// validation layer on. At cleanup it closes the Manager and fails the test
+// if the layer reported anything, leaks at device destruction included.
+func Open(t testing.TB) *gpu.Manager {
+	t.Helper()
+	idx := 0
+	if s := os.Getenv("VKNN_TEST_GPU"); s != "" {
+		var err error
+		if idx, err = strconv.Atoi(s); err != nil {
+			t.Fatalf("VKNN_TEST_GPU=%q: %v", s, err)
+		}
+	}
+	m, err := gpu.Open(idx, gpu.Options{Validate: true})
+	if err != nil {
+		t.Fatalf("opening device %d: %v", idx, err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("closing: %v", err)
+		}
+		for _, msg := range m.Messages() {
+			t.Errorf("validation: %s", msg)
+		}
+	})
+	return m
+}
+
+// Rand returns n floats uniform in [-1, 1).
+func Rand(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = 2*rng.Float32() - 1
+	}
+	return x
+}
+
+// Upload makes a buffer holding x.
+func Upload(t testing.TB, m *gpu.Manager, x []float32) *gpu.Buffer {
+	t.Helper()
+	b, err := m.NewBuffer(uint64(4 * max(len(x), 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WriteFloat32(x); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Poisoned makes a buffer of n floats, all NaN, so that an element a
+// kernel fails to write shows up in the comparison.
+func Poisoned(t testing.TB, m *gpu.Manager, n int) *gpu.Buffer {
+	t.Helper()
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(math.NaN())
+	}
+	return Upload(t, m, x)
+}
+
+// Download reads n floats from b.
+func Download(t testing.TB, b *gpu.Buffer, n int) []float32 {
+	t.Helper()
+	x := make([]float32, n)
+	if err := b.ReadFloat32(x); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// RelErr is ‖got−want‖/‖want‖ in float64; +Inf if got has a NaN or Inf,
+// or the lengths differ. When want is all zeros it is ‖got‖.
+func RelErr(got, want []float32) float64 {
+	if len(got) != len(want) {
+		return math.Inf(1)
+	}
+	var num, den float64
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) || math.IsInf(g, 0) {
+			return math.Inf(1)
+		}
+		num += (g - w) * (g - w)
+		den += w * w
+	}
+	if den == 0 {
+		return math.Sqrt(num)
+	}
+	return math.Sqrt(num / den)
+}
+
+// Close fails t unless RelErr(got, want) < tol.
+func Close(t testing.TB, what string, got, want []float32, tol float64) {
+	t.Helper()
+	if e := RelErr(got, want); !(e < tol) {
+		t.Errorf("%s: relative error %.3g, want < %.1g", what, e, tol)
+	}
+}
