@@ -1,0 +1,120 @@
+// Command bench measures vknn on a Vulkan device.
+//
+// Usage:
+//
+//	bench devices                 list the Vulkan devices and their limits
+//	bench peak [--gpu N]          the device's FMA, copy, submit and dispatch ceilings
+//
+// Every subcommand takes --json to print JSON instead of a table.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/vknn/vknn/gpu"
+)
+
+type command struct {
+	name, help string
+	run        func(env *env, args []string) error
+}
+
+// env is what every subcommand shares: its flags and where it writes.
+type env struct {
+	out      io.Writer
+	gpuIndex int
+	json     bool
+	tiny     bool
+	validate bool
+}
+
+var commands = []command{
+	{"devices", "list the Vulkan devices and their compute limits", runDevices},
+	{"peak", "measure the device's FMA throughput, copy bandwidth, submit and dispatch costs", runPeak},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: bench <command> [--gpu N] [--json] [--tiny]")
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.help)
+	}
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("see usage above")
+
+func run(args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(out)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		e := &env{out: out}
+		fs := flag.NewFlagSet("bench "+c.name, flag.ContinueOnError)
+		fs.SetOutput(out)
+		fs.IntVar(&e.gpuIndex, "gpu", 0, "device index from `bench devices`")
+		fs.BoolVar(&e.json, "json", false, "print JSON instead of a table")
+		fs.BoolVar(&e.tiny, "tiny", false, "tiny sizes: prove the path works, figures meaningless (CI)")
+		fs.BoolVar(&e.validate, "validate", false, "enable the Vulkan validation layer")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("%s: unexpected arguments %q", c.name, fs.Args())
+		}
+		return c.run(e, fs.Args())
+	}
+	usage(os.Stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// open opens the chosen device.
+func (e *env) open() (*gpu.Manager, error) {
+	return gpu.Open(e.gpuIndex, gpu.Options{Validate: e.validate})
+}
+
+// emit prints v as JSON, or the table that table writes.
+func (e *env) emit(v any, table func(w *tabwriter.Writer)) error {
+	if e.json {
+		enc := json.NewEncoder(e.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	w := tabwriter.NewWriter(e.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	table(w)
+	return w.Flush()
+}
+
+func runDevices(e *env, _ []string) error {
+	devs, err := gpu.Devices()
+	if err != nil {
+		return err
+	}
+	if len(devs) == 0 {
+		return errors.New("no Vulkan device found; install a driver (e.g. mesa-vulkan-drivers for the CPU)")
+	}
+	if e.json {
+		return e.emit(devs, nil)
+	}
+	_, err = io.WriteString(e.out, gpu.FormatDevices(devs))
+	return err
+}
