@@ -1,0 +1,184 @@
+package layers
+
+import (
+	"math"
+
+	"github.com/vknn/vknn/gpu"
+)
+
+// BatchNorm2D's constants, as PyTorch's defaults.
+const (
+	BNEps      = 1e-5
+	BNMomentum = 0.1
+)
+
+// BNForwardTrain normalizes x (shape in) with its batch statistics,
+// y = gamma*(x-mean)*invstd + beta, saves mean and invstd for the backward
+// pass, and moves the running statistics by BNMomentum towards the batch
+// mean and unbiased variance.
+func BNForwardTrain[T Float](in Shape, x, gamma, beta, runMean, runVar, y, mean, invstd []T) {
+	L, M := in.Plane(), in.N*in.Plane()
+	for c := 0; c < in.C; c++ {
+		var s float64
+		for n := 0; n < in.N; n++ {
+			for _, v := range x[(n*in.C+c)*L:][:L] {
+				s += float64(v)
+			}
+		}
+		mu := s / float64(M)
+		var ss float64
+		for n := 0; n < in.N; n++ {
+			for _, v := range x[(n*in.C+c)*L:][:L] {
+				d := float64(v) - mu
+				ss += d * d
+			}
+		}
+		variance := ss / float64(M)
+		mean[c], invstd[c] = T(mu), T(1/math.Sqrt(variance+BNEps))
+		unbiased := variance
+		if M > 1 {
+			unbiased = variance * float64(M) / float64(M-1)
+		}
+		runMean[c] = T((1-BNMomentum)*float64(runMean[c]) + BNMomentum*mu)
+		runVar[c] = T((1-BNMomentum)*float64(runVar[c]) + BNMomentum*unbiased)
+	}
+	bnApply(in, x, gamma, beta, mean, invstd, y)
+}
+
+// BNForwardEval normalizes x with the running statistics.
+func BNForwardEval[T Float](in Shape, x, gamma, beta, runMean, runVar, y []T) {
+	mean, invstd := make([]T, in.C), make([]T, in.C)
+	for c := range mean {
+		mean[c], invstd[c] = runMean[c], T(1/math.Sqrt(float64(runVar[c])+BNEps))
+	}
+	bnApply(in, x, gamma, beta, mean, invstd, y)
+}
+
+func bnApply[T Float](in Shape, x, gamma, beta, mean, invstd, y []T) {
+	L := in.Plane()
+	for i := range x[:in.Len()] {
+		c := (i / L) % in.C
+		y[i] = gamma[c]*(x[i]-mean[c])*invstd[c] + beta[c]
+	}
+}
+
+// BNBackward is the training-mode gradient: from dy (the gradient at the
+// output) it computes dx, dgamma and dbeta.
+func BNBackward[T Float](in Shape, x, dy, gamma, mean, invstd, dx, dgamma, dbeta []T) {
+	L, M := in.Plane(), T(in.N*in.Plane())
+	for c := range dgamma[:in.C] {
+		dgamma[c], dbeta[c] = 0, 0
+	}
+	for i := range x[:in.Len()] {
+		c := (i / L) % in.C
+		dbeta[c] += dy[i]
+		dgamma[c] += dy[i] * (x[i] - mean[c]) * invstd[c]
+	}
+	for i := range x[:in.Len()] {
+		c := (i / L) % in.C
+		xhat := (x[i] - mean[c]) * invstd[c]
+		dx[i] = gamma[c] * invstd[c] / M * (M*dy[i] - dbeta[c] - xhat*dgamma[c])
+	}
+}
+
+// ReLU sets y = max(x, 0).
+func ReLU[T Float](x, y []T) {
+	for i, v := range x {
+		y[i] = max(v, 0)
+	}
+}
+
+// ReLUBackward sets dx = dy where the ReLU's output y is positive, else 0.
+func ReLUBackward[T Float](y, dy, dx []T) {
+	for i := range y {
+		dx[i] = 0
+		if y[i] > 0 {
+			dx[i] = dy[i]
+		}
+	}
+}
+
+// BNArgs are the buffers of a batch norm on the GPU. Res is read only with
+// a residual; Mean and Invstd are written by the forward pass and read by
+// the backward one.
+type BNArgs struct {
+	X, Y, Gamma, Beta, RunMean, RunVar, Mean, Invstd, Res gpu.Arg
+}
+
+// BNGrads are the gradient buffers of a batch norm. DRes, written only with
+// a residual, receives the gradient of the residual input.
+type BNGrads struct {
+	DY, DX, DGamma, DBeta, DRes gpu.Arg
+}
+
+// BatchNormGPU records a training- or eval-mode batch norm of one shape,
+// optionally fused with a residual add and a ReLU: y = relu(bn(x) + res).
+type BatchNormGPU struct {
+	In             Shape
+	Relu, Residual bool
+
+	stats, eval, apply, bwdStats, bwdApply *gpu.Kernel
+	push                                   []uint32
+}
+
+func boolSpec(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// elementGroups is the grid for grid-stride kernels of 256 over n items.
+func elementGroups(n int) gpu.Groups {
+	return gpu.Groups{uint32(min(max((n+255)/256, 1), 4096)), 1, 1}
+}
+
+// NewBatchNormGPU prepares the kernels for a batch norm over inputs of
+// shape in.
+func NewBatchNormGPU(m *gpu.Manager, in Shape, relu, residual bool) (*BatchNormGPU, error) {
+	if err := in.Valid(); err != nil {
+		return nil, err
+	}
+	b := &BatchNormGPU{In: in, Relu: relu, Residual: residual, push: u32(in.N, in.C, in.Plane())}
+	ks := &kernels{m: m}
+	r, res := boolSpec(relu), boolSpec(residual)
+	b.stats = ks.get("bn_stats", "rwwbb", 5)
+	b.eval = ks.get("bn_eval_stats", "rrww", 2)
+	b.apply = ks.get("bn_apply", "rrrrrrw", 3, r, res)
+	b.bwdStats = ks.get("bn_bwd_stats", "rrrrrww", 3, r)
+	b.bwdApply = ks.get("bn_bwd_apply", "rrrrrrrrww", 3, r, res)
+	return b, ks.err
+}
+
+func f32(x float32) uint32 { return math.Float32bits(x) }
+
+// ForwardTrain records the training-mode forward pass.
+func (b *BatchNormGPU) ForwardTrain(s *gpu.Sequence, a BNArgs) {
+	push := append(append([]uint32{}, b.push...), f32(BNEps), f32(BNMomentum))
+	s.Dispatch(b.stats, gpu.Groups{uint32(b.In.C), 1, 1}, push, a.X, a.Mean, a.Invstd, a.RunMean, a.RunVar)
+	b.applyStats(s, a)
+}
+
+// ForwardEval records the eval-mode forward pass (running statistics).
+func (b *BatchNormGPU) ForwardEval(s *gpu.Sequence, a BNArgs) {
+	s.Dispatch(b.eval, flat(b.In.C, 64), []uint32{uint32(b.In.C), f32(BNEps)}, a.RunMean, a.RunVar, a.Mean, a.Invstd)
+	b.applyStats(s, a)
+}
+
+func (b *BatchNormGPU) applyStats(s *gpu.Sequence, a BNArgs) {
+	res := a.Res
+	if !b.Residual {
+		res = a.X // bound but not read
+	}
+	s.Dispatch(b.apply, elementGroups(b.In.Len()), b.push, a.X, a.Mean, a.Invstd, a.Gamma, a.Beta, res, a.Y)
+}
+
+// Backward records the training-mode backward pass.
+func (b *BatchNormGPU) Backward(s *gpu.Sequence, a BNArgs, g BNGrads) {
+	s.Dispatch(b.bwdStats, gpu.Groups{uint32(b.In.C), 1, 1}, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, g.DGamma, g.DBeta)
+	dres := g.DRes
+	if !b.Residual {
+		dres = g.DX // bound but not written
+	}
+	s.Dispatch(b.bwdApply, elementGroups(b.In.Len()), b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, a.Gamma, g.DGamma, g.DBeta, g.DX, dres)
+}

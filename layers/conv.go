@@ -1,0 +1,155 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/vknn/vknn/gpu"
+)
+
+// ConvVersion selects a convolution implementation on the GPU.
+type ConvVersion int
+
+// The convolution versions. V1 is the naive one-invocation-per-output
+// reference; V2, the default, the register-tiled kernels.
+const (
+	ConvV1 ConvVersion = 1
+	ConvV2 ConvVersion = 2
+)
+
+// ConvTiles are the tile sizes of the v2 kernels (see shaders/conv_v2*.comp),
+// set through specialization constants.
+type ConvTiles struct {
+	Local int // invocations per workgroup
+	TK    int // output channels per invocation (forward, data gradient); a multiple of 4
+	TP    int // output columns per invocation
+	CB    int // input channels staged per step
+	WTK   int // weight gradient: output channels per invocation; a multiple of 4
+	WTC   int // weight gradient: input channels per invocation
+	WTP   int // weight gradient: output columns per step
+	Rows  int // weight gradient: row segments per chunk (lavapipe's loop budget)
+}
+
+// DefaultTiles are the tile sizes chosen by measurement (docs/perf.md).
+var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, WTP: 8, Rows: 64}
+
+// ConvGPU records a convolution of one shape into sequences. It owns the
+// scratch buffer its weight gradient needs, allocated once.
+type ConvGPU struct {
+	Conv    Conv2D
+	In, Out Shape
+	Version ConvVersion
+
+	fwd, dgrad, wgrad, reduce, bias *gpu.Kernel
+	push                            []uint32 // v1 kernels
+	fwdPush, dgradPush, wgradPush   []uint32 // v2 kernels
+	fwdGroups, dgradGroups          gpu.Groups
+	wgradGroups                     gpu.Groups
+	parts                           int // partial sums of dw
+	partial                         *gpu.Buffer
+}
+
+// NewConvGPU prepares the kernels and scratch for conv c on inputs of
+// shape in.
+func NewConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion) (*ConvGPU, error) {
+	return newConvGPU(m, c, in, v, DefaultTiles)
+}
+
+func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) (*ConvGPU, error) {
+	if err := c.Check(in); err != nil {
+		return nil, err
+	}
+	o := c.OutShape(in)
+	g := &ConvGPU{Conv: c, In: in, Out: o, Version: v}
+	hasBias := 0
+	if c.Bias {
+		hasBias = 1
+	}
+	ks := &kernels{m: m}
+	g.bias = ks.get("channel_sum", "rw", 3)
+	g.reduce = ks.get("reduce_partials", "rw", 2)
+	switch v {
+	case ConvV1:
+		g.push = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Kernel, c.Stride, c.Pad, hasBias, 0)
+		g.fwd = ks.get("conv_v1_fwd", "rrrw", 12)
+		g.dgrad = ks.get("conv_v1_dgrad", "rrw", 12)
+		g.wgrad = ks.get("conv_v1_wgrad", "rrw", 12)
+		g.fwdGroups, g.dgradGroups = flat(o.Len(), 64), flat(in.Len(), 64)
+		g.parts = in.N
+		g.wgradGroups = gpu.Groups{flat(c.WeightLen(), 64)[0], uint32(in.N), 1}
+	case ConvV2:
+		R, S := uint32(c.Kernel), uint32(c.Stride)
+		spec := func(stride, mode uint32) []uint32 {
+			return []uint32{uint32(t.Local), uint32(t.TK), uint32(t.TP), R, stride, mode, uint32(t.CB)}
+		}
+		g.fwd = ks.get("conv_v2", "rrrw", 9, spec(S, 0)...)
+		g.fwdPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, hasBias)
+		g.fwdGroups = t.groups(o)
+		if c.Stride == 1 && c.Pad <= c.Kernel-1 {
+			g.dgrad = ks.get("conv_v2", "rrrw", 9, spec(1, 1)...)
+			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Kernel-1-c.Pad, 0)
+		} else {
+			g.dgrad = ks.get("conv_v2", "rrrw", 9, spec(S, 2)...)
+			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Pad, 0)
+		}
+		g.dgradGroups = t.groups(in)
+		g.wgrad = ks.get("conv_v2_wgrad", "rrw", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP), R, S)
+		tiles := (o.W + t.WTP - 1) / t.WTP
+		rows := max(1, t.Rows/tiles)
+		g.parts = (in.N*o.H + rows - 1) / rows
+		g.wgradPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, rows)
+		pairs := ((o.C + t.WTK - 1) / t.WTK) * ((in.C + t.WTC - 1) / t.WTC)
+		g.wgradGroups = gpu.Groups{flat(pairs, t.Local)[0], uint32(g.parts), 1}
+	default:
+		return nil, fmt.Errorf("layers: unknown conv version %d", v)
+	}
+	if ks.err != nil {
+		return nil, ks.err
+	}
+	var err error
+	g.partial, err = m.NewBuffer(uint64(4 * g.parts * c.WeightLen()))
+	return g, err
+}
+
+// groups is the v2 grid for output shape o: tiles of TP columns, Local
+// tiles per workgroup in x, blocks of TK channels in y.
+func (t ConvTiles) groups(o Shape) gpu.Groups {
+	tiles := o.N * o.H * ((o.W + t.TP - 1) / t.TP)
+	return gpu.Groups{flat(tiles, t.Local)[0], uint32((o.C + t.TK - 1) / t.TK), 1}
+}
+
+// Forward records y = conv(x, w) + b; b is ignored without Conv.Bias.
+func (g *ConvGPU) Forward(s *gpu.Sequence, x, w, b, y gpu.Arg) {
+	if !g.Conv.Bias {
+		b = w // bound but not read
+	}
+	if g.Version == ConvV1 {
+		s.Dispatch(g.fwd, g.fwdGroups, g.push, x, w, b, y)
+		return
+	}
+	s.Dispatch(g.fwd, g.fwdGroups, g.fwdPush, x, w, b, y)
+}
+
+// BackwardData records dx from dy.
+func (g *ConvGPU) BackwardData(s *gpu.Sequence, dy, w, dx gpu.Arg) {
+	if g.Version == ConvV1 {
+		s.Dispatch(g.dgrad, g.dgradGroups, g.push, dy, w, dx)
+		return
+	}
+	s.Dispatch(g.dgrad, g.dgradGroups, g.dgradPush, dy, w, w, dx)
+}
+
+// BackwardWeights records dw (and db with Conv.Bias) from x and dy.
+func (g *ConvGPU) BackwardWeights(s *gpu.Sequence, x, dy, dw, db gpu.Arg) {
+	push := g.wgradPush
+	if g.Version == ConvV1 {
+		push = g.push
+	}
+	s.Dispatch(g.wgrad, g.wgradGroups, push, x, dy, g.partial)
+	n := g.Conv.WeightLen()
+	s.Dispatch(g.reduce, flat(n, 64), u32(n, g.parts), g.partial, dw)
+	if g.Conv.Bias {
+		s.Dispatch(g.bias, gpu.Groups{uint32(g.Out.C), 1, 1}, u32(g.Out.N, g.Out.C, g.Out.Plane()), dy, db)
+	}
+}
+
+func (v ConvVersion) String() string { return fmt.Sprintf("v%d", int(v)) }

@@ -1,0 +1,56 @@
+package layers
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vknn/vknn/gpu"
+	"github.com/vknn/vknn/internal/testgpu"
+	"github.com/vknn/vknn/perf"
+)
+
+// BenchmarkConv times each pass of each ResNet-20 convolution at batch 128
+// on the GPU (device timestamps, median of runs after a warm-up) and
+// reports GFLOP/s: 2*N*K*C*R*S*P*Q per pass.
+func BenchmarkConv(b *testing.B) {
+	m, err := gpu.Open(0, gpu.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, v := range []ConvVersion{ConvV2, ConvV1} {
+		for _, tc := range resnetConvs[:5] {
+			g, err := NewConvGPU(m, tc.c, tc.in, v)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x, w := testgpu.Upload(b, m, testgpu.Rand(rng, tc.in.Len())), testgpu.Upload(b, m, testgpu.Rand(rng, tc.c.WeightLen()))
+			y, dy := testgpu.Upload(b, m, testgpu.Rand(rng, g.Out.Len())), testgpu.Upload(b, m, testgpu.Rand(rng, g.Out.Len()))
+			dx, dw := testgpu.Poisoned(b, m, tc.in.Len()), testgpu.Poisoned(b, m, tc.c.WeightLen())
+			passes := map[string]func(s *gpu.Sequence){
+				"fwd":   func(s *gpu.Sequence) { g.Forward(s, x, w, nil, y) },
+				"dgrad": func(s *gpu.Sequence) { g.BackwardData(s, dy, w, dx) },
+				"wgrad": func(s *gpu.Sequence) { g.BackwardWeights(s, x, dy, dw, nil) },
+			}
+			for _, pass := range []string{"fwd", "dgrad", "wgrad"} {
+				b.Run(v.String()+"/"+tc.name+"/"+pass, func(b *testing.B) {
+					s, err := m.NewSequence(gpu.SequenceOptions{Timestamps: true})
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer s.Close()
+					passes[pass](s)
+					var ns float64
+					for b.Loop() {
+						if ns, err = perf.Sample(s, 1, 3); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(tc.c.FLOPs(tc.in)/ns, "GFLOP/s")
+					b.ReportMetric(ns/1e6, "ms")
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package layers
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vknn/vknn/gpu"
+	"github.com/vknn/vknn/internal/testgpu"
+)
+
+type convCase struct {
+	name string
+	c    Conv2D
+	in   Shape
+}
+
+// The ResNet-20 convolutions at batch 128, and odd shapes.
+var resnetConvs = []convCase{
+	{"16x32x32", Conv2D{In: 16, Out: 16, Kernel: 3, Stride: 1, Pad: 1}, Shape{128, 16, 32, 32}},
+	{"32x16x16", Conv2D{In: 32, Out: 32, Kernel: 3, Stride: 1, Pad: 1}, Shape{128, 32, 16, 16}},
+	{"64x8x8", Conv2D{In: 64, Out: 64, Kernel: 3, Stride: 1, Pad: 1}, Shape{128, 64, 8, 8}},
+	{"16to32s2", Conv2D{In: 16, Out: 32, Kernel: 3, Stride: 2, Pad: 1}, Shape{128, 16, 32, 32}},
+	{"32to64s2", Conv2D{In: 32, Out: 64, Kernel: 3, Stride: 2, Pad: 1}, Shape{128, 32, 16, 16}},
+	{"stem3to16", Conv2D{In: 3, Out: 16, Kernel: 3, Stride: 1, Pad: 1}, Shape{128, 3, 32, 32}},
+}
+
+var oddConvs = []convCase{
+	{"odd3x3s2", Conv2D{In: 5, Out: 7, Kernel: 3, Stride: 2, Pad: 1, Bias: true}, Shape{3, 5, 9, 9}},
+	{"odd3x3s1", Conv2D{In: 5, Out: 7, Kernel: 3, Stride: 1, Pad: 1}, Shape{3, 5, 9, 11}},
+	{"odd1x1s2", Conv2D{In: 6, Out: 9, Kernel: 1, Stride: 2, Pad: 0, Bias: true}, Shape{2, 6, 7, 7}},
+	{"odd5x5s1p0", Conv2D{In: 3, Out: 5, Kernel: 5, Stride: 1, Pad: 0}, Shape{2, 3, 8, 9}},
+	{"odd1x1", Conv2D{In: 1, Out: 1, Kernel: 1, Stride: 1, Pad: 0}, Shape{1, 1, 1, 1}},
+}
+
+// TestConvCPUGradients checks the CPU backward against finite differences
+// of loss = sum(y * g) in float64.
+func TestConvCPUGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range oddConvs {
+		t.Run(tc.name, func(t *testing.T) {
+			c, in := tc.c, tc.in
+			o := c.OutShape(in)
+			x := randSlice[float64](rng, in.Len())
+			w := randSlice[float64](rng, c.WeightLen())
+			var b, db []float64
+			if c.Bias {
+				b, db = randSlice[float64](rng, c.Out), make([]float64, c.Out)
+			}
+			g := randSlice[float64](rng, o.Len())
+			y := make([]float64, o.Len())
+			loss := func() float64 { ConvForward(c, in, x, w, b, y); return dot(y, g) }
+			dx, dw := make([]float64, in.Len()), make([]float64, c.WeightLen())
+			ConvBackwardData(c, in, w, g, dx)
+			ConvBackwardWeights(c, in, x, g, dw, db)
+			checkGrad(t, "dx", x, dx, loss, 1e-6)
+			checkGrad(t, "dw", w, dw, loss, 1e-6)
+			if c.Bias {
+				checkGrad(t, "db", b, db, loss, 1e-6)
+			}
+		})
+	}
+}
+
+// runConvGPU runs the three passes of version v on the GPU and compares
+// each with the CPU reference.
+func runConvGPU(t *testing.T, m *gpu.Manager, rng *rand.Rand, tc convCase, v ConvVersion) {
+	c, in := tc.c, tc.in
+	g, err := NewConvGPU(m, c, in, v)
+	require.NoError(t, err)
+	o := g.Out
+	x, w := testgpu.Rand(rng, in.Len()), testgpu.Rand(rng, c.WeightLen())
+	b := testgpu.Rand(rng, c.Out)
+	dy := testgpu.Rand(rng, o.Len())
+	xb, wb, bb, dyb := testgpu.Upload(t, m, x), testgpu.Upload(t, m, w), testgpu.Upload(t, m, b), testgpu.Upload(t, m, dy)
+	yb, dxb := testgpu.Poisoned(t, m, o.Len()), testgpu.Poisoned(t, m, in.Len())
+	dwb, dbb := testgpu.Poisoned(t, m, c.WeightLen()), testgpu.Poisoned(t, m, c.Out)
+	s, err := m.NewSequence(gpu.SequenceOptions{})
+	require.NoError(t, err)
+	defer s.Close()
+	g.Forward(s, xb, wb, bb, yb)
+	g.BackwardData(s, dyb, wb, dxb)
+	g.BackwardWeights(s, xb, dyb, dwb, dbb)
+	require.NoError(t, s.Submit())
+
+	var bias, db []float32
+	if c.Bias {
+		bias, db = b, make([]float32, c.Out)
+	}
+	y, dx, dw := make([]float32, o.Len()), make([]float32, in.Len()), make([]float32, c.WeightLen())
+	ConvForward(c, in, x, w, bias, y)
+	ConvBackwardData(c, in, w, dy, dx)
+	ConvBackwardWeights(c, in, x, dy, dw, db)
+	testgpu.Close(t, "forward", testgpu.Download(t, yb, o.Len()), y, 1e-4)
+	testgpu.Close(t, "backward data", testgpu.Download(t, dxb, in.Len()), dx, 1e-4)
+	testgpu.Close(t, "backward weights", testgpu.Download(t, dwb, c.WeightLen()), dw, 1e-4)
+	if c.Bias {
+		testgpu.Close(t, "backward bias", testgpu.Download(t, dbb, c.Out), db, 1e-4)
+	}
+}
+
+func TestConvGPU(t *testing.T) {
+	m := testgpu.Open(t)
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, v := range []ConvVersion{ConvV1, ConvV2} {
+		// v1 is slow: the odd shapes and one ResNet shape suffice for it.
+		cases := append(append([]convCase{}, oddConvs...), resnetConvs[4])
+		if v == ConvV2 {
+			cases = append(append([]convCase{}, oddConvs...), resnetConvs...)
+		}
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("v%d/%s", v, tc.name), func(t *testing.T) { runConvGPU(t, m, rng, tc, v) })
+		}
+	}
+}
