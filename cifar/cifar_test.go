@@ -1,0 +1,219 @@
+package cifar
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func writeFile(t *testing.T, path string, s *Set) {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, WriteRecords(&b, s))
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+}
+
+func TestLoadForms(t *testing.T) {
+	dir := t.TempDir()
+	a, b, test := Synthetic(30, 1), Synthetic(20, 2), Synthetic(10, 3)
+	archive := filepath.Join(dir, "c.tar.gz")
+	require.NoError(t, WriteArchive(archive, []*Set{a, b}, test))
+	archiveNoTest := filepath.Join(dir, "train.tar.gz")
+	require.NoError(t, WriteArchive(archiveNoTest, []*Set{a, b}, nil))
+	folder := filepath.Join(dir, "x", "cifar-10-batches-bin")
+	require.NoError(t, os.MkdirAll(folder, 0o755))
+	writeFile(t, filepath.Join(folder, "data_batch_2.bin"), b)
+	writeFile(t, filepath.Join(folder, "data_batch_1.bin"), a)
+	writeFile(t, filepath.Join(folder, "test_batch.bin"), test)
+	single := filepath.Join(dir, "some.bin")
+	writeFile(t, single, a)
+
+	for _, tc := range []struct {
+		path     string
+		train    int
+		hasTest  bool
+		firstLbl byte
+	}{
+		{archive, 50, true, a.Labels[0]},
+		{archiveNoTest, 50, false, a.Labels[0]},
+		{filepath.Join(dir, "x"), 50, true, a.Labels[0]},
+		{folder, 50, true, a.Labels[0]},
+		{single, 30, false, a.Labels[0]},
+		{filepath.Join(folder, "test_batch.bin"), 0, true, 0},
+	} {
+		d, err := Load(tc.path)
+		require.NoError(t, err, tc.path)
+		require.Equal(t, tc.train, d.Train.Len(), tc.path)
+		require.Equal(t, tc.hasTest, d.Test != nil, tc.path)
+		require.Len(t, d.Classes, 10)
+		if tc.train > 0 {
+			require.Equal(t, tc.firstLbl, d.Train.Labels[0], "batches in order: %s", tc.path)
+			require.Equal(t, a.Image(0), d.Train.Image(0))
+			if tc.train == 50 {
+				require.Equal(t, b.Image(19), d.Train.Image(49))
+			}
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := Synthetic(5, 4)
+	var rec bytes.Buffer
+	require.NoError(t, WriteRecords(&rec, good))
+
+	badSize := filepath.Join(dir, "data_batch_1.bin")
+	require.NoError(t, os.WriteFile(badSize, rec.Bytes()[:RecordSize*2+7], 0o644))
+	_, err := Load(badSize)
+	require.ErrorContains(t, err, "multiple of the 3073-byte record")
+
+	badLabel := filepath.Join(dir, "data_batch_2.bin")
+	b := bytes.Clone(rec.Bytes())
+	b[3*RecordSize] = 10
+	require.NoError(t, os.WriteFile(badLabel, b, 0o644))
+	_, err = Load(badLabel)
+	require.ErrorContains(t, err, "record 3 (byte offset 9219) has label 10")
+	require.ErrorContains(t, err, "data_batch_2.bin")
+
+	archive := filepath.Join(dir, "a.tar.gz")
+	require.NoError(t, WriteArchive(archive, []*Set{Synthetic(300, 5)}, nil))
+	whole, err := os.ReadFile(archive)
+	require.NoError(t, err)
+	for _, cut := range []int{len(whole) / 2, len(whole) - 30, 100} {
+		trunc := filepath.Join(dir, "t.tar.gz")
+		require.NoError(t, os.WriteFile(trunc, whole[:cut], 0o644))
+		_, err = Load(trunc)
+		require.Error(t, err, "archive cut at %d of %d bytes", cut, len(whole))
+	}
+
+	_, err = Load(filepath.Join(dir, "missing"))
+	require.Error(t, err)
+	empty := filepath.Join(dir, "empty")
+	require.NoError(t, os.Mkdir(empty, 0o755))
+	_, err = Load(empty)
+	require.ErrorContains(t, err, "no data_batch")
+}
+
+func TestSplitNormAugment(t *testing.T) {
+	s := Synthetic(100, 6)
+	train, val, err := Split(s, 20)
+	require.NoError(t, err)
+	require.Equal(t, 80, train.Len())
+	require.Equal(t, 20, val.Len())
+	require.Equal(t, s.Image(80), val.Image(0))
+	_, _, err = Split(s, 100)
+	require.Error(t, err)
+	train0, val0, err := Split(s, 0)
+	require.NoError(t, err)
+	require.Equal(t, 100, train0.Len())
+	require.Equal(t, 0, val0.Len())
+
+	n := Stats(train)
+	x, _ := Normalized(train, n)
+	for c := range 3 {
+		var sum, sq float64
+		for i := range train.Len() {
+			for _, v := range x[i*ImageSize+c*1024 : i*ImageSize+(c+1)*1024] {
+				sum += float64(v)
+				sq += float64(v) * float64(v)
+			}
+		}
+		cnt := float64(train.Len() * 1024)
+		require.InDelta(t, 0, sum/cnt, 1e-4, "mean of channel %d", c)
+		require.InDelta(t, 1, sq/cnt, 1e-3, "variance of channel %d", c)
+	}
+
+	// The transform: identity without augmentation; a flip mirrors; a crop
+	// shifts and pads with zeros.
+	require.Equal(t, [3]float32{5, 7, 1}, [3]float32(transform(4, 4, 4, false).Mul3x1([3]float32{5, 7, 1})))
+	require.Equal(t, [3]float32{26, 7, 1}, [3]float32(transform(4, 4, 4, true).Mul3x1([3]float32{5, 7, 1})))
+	require.Equal(t, [3]float32{1, 10, 1}, [3]float32(transform(0, 7, 4, false).Mul3x1([3]float32{5, 7, 1})))
+
+	l := &Loader{Set: train, Norm: n, Aug: PaperAugment, Batch: 16, Seed: 9}
+	require.Equal(t, 5, l.StepsPerEpoch())
+	b1, b2 := l.Get(7), (&Loader{Set: train, Norm: n, Aug: PaperAugment, Batch: 16, Seed: 9}).Get(7)
+	require.Equal(t, b1, b2, "batches are a function of seed and step")
+	require.Equal(t, 1, b1.Epoch)
+	require.NotEqual(t, l.Get(2).Images, l.Get(7).Images, "epochs differ")
+	var got []Batch
+	for b := range l.Stream(3, 8, 2, nil) {
+		got = append(got, b)
+	}
+	require.Len(t, got, 5)
+	require.Equal(t, l.Get(7), got[4])
+}
+
+func TestFetch(t *testing.T) {
+	body := []byte(strings.Repeat("cifar", 1000))
+	sum := md5.Sum(body)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(body)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	f := &Fetcher{URL: srv.URL + "/a.tar.gz", MD5: hex.EncodeToString(sum[:]), Size: int64(len(body)), Progress: &bytes.Buffer{}}
+	path, err := f.Fetch(context.Background(), dir)
+	require.NoError(t, err)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, body, got)
+
+	for name, bad := range map[string]*Fetcher{
+		"md5":       {URL: srv.URL + "/a", MD5: "00", Size: int64(len(body))},
+		"size":      {URL: srv.URL + "/a", Size: 5},
+		"404":       {URL: srv.URL + "/missing"},
+		"no server": {URL: "http://127.0.0.1:1/x"},
+	} {
+		d := t.TempDir()
+		_, err := bad.Fetch(context.Background(), d)
+		require.Error(t, err, name)
+		require.ErrorContains(t, err, "put it at", name)
+		entries, _ := os.ReadDir(d)
+		require.Empty(t, entries, "%s: nothing is left behind", name)
+	}
+
+	t.Setenv("VKNN_DATA", dir)
+	p, err := Resolve(context.Background(), "", nil)
+	require.NoError(t, err)
+	require.Equal(t, path, p)
+	t.Setenv("VKNN_DATA", t.TempDir())
+	_, err = Resolve(context.Background(), "", nil)
+	require.ErrorContains(t, err, "no data in")
+}
+
+// TestSharedArchive reads the CIFAR-10 training set shared beside the
+// repository (CI has it).
+func TestSharedArchive(t *testing.T) {
+	path := filepath.Join("..", "..", "shared", "data", "cifar-10-train-binary.tar.gz")
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI must have the shared data: %v", err)
+		}
+		t.Skipf("no shared data: %v", err)
+	}
+	d, err := Load(path)
+	require.NoError(t, err)
+	require.Equal(t, 50000, d.Train.Len())
+	require.Nil(t, d.Test)
+	require.Equal(t, DefaultClassNames, d.Classes)
+	var count [10]int
+	for _, l := range d.Train.Labels {
+		count[l]++
+	}
+	for c, n := range count {
+		require.Equal(t, 5000, n, "class %d", c)
+	}
+}
