@@ -9,9 +9,9 @@ import (
 // CPUTrainer trains a model with the layers' CPU references: slow, but
 // the yardstick the GPU path is held to.
 type CPUTrainer struct {
-	M                         *Model
-	Batch                     int
-	Params, State, Grads, Mom []float32
+	M                           *Model
+	Batch                       int
+	Params, BNState, Grads, Mom []float32
 }
 
 // NewCPUTrainer makes a CPU trainer for batches of the given size.
@@ -19,13 +19,13 @@ func NewCPUTrainer(m *Model, batch int) (*CPUTrainer, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("resnet: batch size %d: must be at least 1", batch)
 	}
-	return &CPUTrainer{M: m, Batch: batch, Params: make([]float32, m.NParam), State: make([]float32, m.NState),
+	return &CPUTrainer{M: m, Batch: batch, Params: make([]float32, m.NParam), BNState: make([]float32, m.NState),
 		Grads: make([]float32, m.NParam), Mom: make([]float32, m.NParam)}, nil
 }
 
 func (c *CPUTrainer) p(i int) []float32 { t := c.M.Params[i]; return c.Params[t.Offset:][:t.Len] }
 func (c *CPUTrainer) g(i int) []float32 { t := c.M.Params[i]; return c.Grads[t.Offset:][:t.Len] }
-func (c *CPUTrainer) s(i int) []float32 { t := c.M.State[i]; return c.State[t.Offset:][:t.Len] }
+func (c *CPUTrainer) s(i int) []float32 { t := c.M.State[i]; return c.BNState[t.Offset:][:t.Len] }
 
 // cpuBN is one batch norm's forward record.
 type cpuBN struct {
@@ -181,4 +181,21 @@ func (c *CPUTrainer) Eval(images []float32, labels []int32) (float64, int, error
 		correct += k
 	}
 	return loss / float64(max(len(labels), 1)), correct, nil
+}
+
+// State returns copies of the parameters, batch-norm state and momentum.
+func (c *CPUTrainer) State() (params, state, momentum []float32, err error) {
+	return append([]float32(nil), c.Params...), append([]float32(nil), c.BNState...), append([]float32(nil), c.Mom...), nil
+}
+
+// SetState sets the parameters, batch-norm state and momentum.
+func (c *CPUTrainer) SetState(params, state, momentum []float32) error {
+	if len(params) != c.M.NParam || len(state) != c.M.NState || len(momentum) != c.M.NParam {
+		return fmt.Errorf("resnet: state of %d/%d/%d floats, model needs %d/%d/%d",
+			len(params), len(state), len(momentum), c.M.NParam, c.M.NState, c.M.NParam)
+	}
+	copy(c.Params, params)
+	copy(c.BNState, state)
+	copy(c.Mom, momentum)
+	return nil
 }

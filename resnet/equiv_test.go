@@ -58,7 +58,7 @@ func TestGPUMatchesCPU(t *testing.T) {
 			ct, err := NewCPUTrainer(model, batch)
 			require.NoError(t, err)
 			copy(ct.Params, params)
-			copy(ct.State, state)
+			copy(ct.BNState, state)
 			rng := rand.New(rand.NewPCG(5, 5))
 			opt := layers.SGD{LR: 0.1, Momentum: 0.9, WD: 1e-4}
 			for step := range 5 {
@@ -88,7 +88,7 @@ func TestGPUMatchesCPU(t *testing.T) {
 				name      string
 				got, want []float32
 				tol       float64
-			}{{"weights", gp, ct.Params, 1e-3}, {"bn state", gs, ct.State, 1e-3}, {"momentum", gm, ct.Mom, 5e-2}} {
+			}{{"weights", gp, ct.Params, 1e-3}, {"bn state", gs, ct.BNState, 1e-3}, {"momentum", gm, ct.Mom, 5e-2}} {
 				e := testgpu.RelErr(tc.got, tc.want)
 				t.Logf("%s: relative error %.2g after 5 steps", tc.name, e)
 				require.Less(t, e, tc.tol, tc.name)
@@ -103,4 +103,37 @@ func TestGPUMatchesCPU(t *testing.T) {
 			require.InDelta(t, cc, gc, 1, "eval correct")
 		})
 	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	m, err := New(Config{N: 3, Shortcut: 'A', Classes: 10})
+	require.NoError(t, err)
+	p, s := m.Init(1)
+	mom := make([]float32, m.NParam)
+	for i := range mom {
+		mom[i] = float32(i % 7)
+	}
+	f := m.Checkpoint(p, s, mom, map[string]string{"step": "12"})
+	require.Equal(t, "resnet20", f.Metadata["arch"])
+	conv, ok := f.Get("layer2.0.conv1.weight")
+	require.True(t, ok)
+	require.Equal(t, []int{32, 16, 3, 3}, conv.Shape)
+	p2, s2, m2, err := m.Restore(f)
+	require.NoError(t, err)
+	require.Equal(t, p, p2)
+	require.Equal(t, s, s2)
+	for _, tt := range m.Params { // gaps aside, the momentum comes back
+		require.Equal(t, mom[tt.Offset:tt.Offset+tt.Len], m2[tt.Offset:tt.Offset+tt.Len])
+	}
+
+	other, _ := New(Config{N: 5, Shortcut: 'A', Classes: 10})
+	_, _, _, err = other.Restore(f)
+	require.ErrorContains(t, err, "checkpoint is of resnet20, the model is resnet32")
+	b, _ := New(Config{N: 3, Shortcut: 'B', Classes: 10})
+	_, _, _, err = b.Restore(f)
+	require.ErrorContains(t, err, "shortcut option A")
+	f.Metadata = nil
+	f.Tensors[0].Shape = []int{16, 3, 3, 1}
+	_, _, _, err = m.Restore(f)
+	require.ErrorContains(t, err, "conv1.weight has shape [16 3 3 1]")
 }

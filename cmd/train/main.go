@@ -1,0 +1,160 @@
+// Command train trains a CIFAR ResNet (He et al. 2016, section 4.2) on a
+// Vulkan device, or on the CPU reference path.
+//
+//	train --gpu 0                  ResNet-20, the paper's recipe (64k iterations)
+//	train --list-gpus              the devices --gpu can name
+//	train --depth 56 --epochs 10   other depths, shorter runs
+//	train --resume --out DIR       continue a stopped run
+//	train --plot DIR               redraw DIR/errors.png from DIR/metrics.jsonl
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/vknn/vknn/gpu"
+)
+
+// options are the command's flags.
+type options struct {
+	gpu        int
+	listGPUs   bool
+	cpu        bool
+	depth      int
+	plain      bool
+	shortcut   string
+	iters      int
+	epochs     int
+	batch      int
+	lr         float64
+	milestones []int
+	momentum   float64
+	wd         float64
+	val        int
+	data       string
+	out        string
+	seed       uint64
+	resume     bool
+	quiet      bool
+	profile    bool
+	validate   bool
+	plot       string
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.gpu, "gpu", 0, "Vulkan device index (see --list-gpus)")
+	fs.BoolVar(&o.listGPUs, "list-gpus", false, "list the Vulkan devices and exit")
+	fs.BoolVar(&o.cpu, "cpu", false, "train on the CPU reference path (slow; for checking)")
+	fs.IntVar(&o.depth, "depth", 20, "network depth 6n+2: 20, 32, 44, 56, 110, ...")
+	fs.BoolVar(&o.plain, "plain", false, "the plain net of the same depth (no shortcuts)")
+	fs.StringVar(&o.shortcut, "shortcut", "A", "shortcut option: A (zero padding) or B (projection)")
+	fs.IntVar(&o.iters, "iters", 64000, "training iterations (ignored when --epochs is set)")
+	fs.IntVar(&o.epochs, "epochs", 0, "training epochs instead of --iters")
+	fs.IntVar(&o.batch, "batch", 128, "batch size")
+	fs.Float64Var(&o.lr, "lr", 0.1, "initial learning rate")
+	milestones := fs.String("milestones", "32000,48000", "iterations at which the learning rate is divided by 10")
+	fs.Float64Var(&o.momentum, "momentum", 0.9, "SGD momentum")
+	fs.Float64Var(&o.wd, "wd", 1e-4, "weight decay")
+	fs.IntVar(&o.val, "val", 5000, "images held out of the training set for validation (the last ones)")
+	fs.StringVar(&o.data, "data", "", "CIFAR-10: .tar.gz, folder or .bin (default: $VKNN_DATA or ~/.cache/vknn, downloaded if absent)")
+	fs.StringVar(&o.out, "out", "", "output folder for checkpoints, metrics and plot (default runs/<arch>)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed for initialisation, data order and augmentation")
+	fs.BoolVar(&o.resume, "resume", false, "continue the run saved in --out")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar; one line per epoch")
+	fs.BoolVar(&o.profile, "profile", false, "print where a training step's device time goes")
+	fs.BoolVar(&o.validate, "validate", false, "enable the Vulkan validation layer")
+	fs.StringVar(&o.plot, "plot", "", "redraw DIR/errors.png from DIR/metrics.jsonl and exit")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var err error
+	if o.milestones, err = parseInts(*milestones); err != nil {
+		return nil, fmt.Errorf("--milestones: %w", err)
+	}
+	return o, o.check()
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%q is not a non-negative integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (o *options) check() error {
+	switch {
+	case o.depth < 8 || (o.depth-2)%6 != 0:
+		return fmt.Errorf("--depth %d: must be 6n+2 with n >= 1 (20, 32, 44, 56, 110)", o.depth)
+	case o.shortcut != "A" && o.shortcut != "B":
+		return fmt.Errorf("--shortcut %q: must be A or B", o.shortcut)
+	case o.batch < 1:
+		return fmt.Errorf("--batch %d: must be at least 1", o.batch)
+	case o.lr <= 0 || o.lr != o.lr:
+		return fmt.Errorf("--lr %g: must be positive", o.lr)
+	case o.momentum < 0 || o.momentum >= 1:
+		return fmt.Errorf("--momentum %g: must be in [0, 1)", o.momentum)
+	case o.wd < 0:
+		return fmt.Errorf("--wd %g: must not be negative", o.wd)
+	case o.iters < 1 && o.epochs < 1:
+		return fmt.Errorf("--iters %d: must be at least 1", o.iters)
+	case o.epochs < 0:
+		return fmt.Errorf("--epochs %d: must not be negative", o.epochs)
+	case o.val < 0:
+		return fmt.Errorf("--val %d: must not be negative", o.val)
+	case o.gpu < 0:
+		return fmt.Errorf("--gpu %d: must not be negative", o.gpu)
+	}
+	return nil
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "train:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	if o.listGPUs {
+		devs, err := gpu.Devices()
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, gpu.FormatDevices(devs))
+		return nil
+	}
+	if o.plot != "" {
+		return redraw(o.plot)
+	}
+	return train(ctx, o, stdout, stderr)
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vknn/vknn/checkpoint"
+	"github.com/vknn/vknn/cifar"
+)
+
+func fakeData(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cifar-10-binary.tar.gz")
+	require.NoError(t, cifar.WriteArchive(path, []*cifar.Set{cifar.Synthetic(n, 3)}, cifar.Synthetic(32, 4)))
+	return path
+}
+
+// TestSmoke trains ResNet-20 for a few steps on a small generated
+// CIFAR-format archive through the command, then checks what it leaves:
+// checkpoints that load, the metrics, the plot, and a falling loss.
+func TestSmoke(t *testing.T) {
+	data := fakeData(t, 208)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data", data, "--out", out, "--batch", "16", "--val", "48", "--epochs", "3",
+		"--lr", "0.02", "--quiet", "--validate"}
+	err := run(context.Background(), args, &stdout, &stderr)
+	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	t.Log(stdout.String())
+	require.Contains(t, stdout.String(), "269722 parameters")
+	require.Contains(t, stdout.String(), "test accuracy")
+
+	for _, name := range []string{"last.safetensors", "best.safetensors", "metrics.jsonl", "errors.png"} {
+		st, err := os.Stat(filepath.Join(out, name))
+		require.NoError(t, err, name)
+		require.Positive(t, st.Size(), name)
+	}
+	f, err := checkpoint.Load(filepath.Join(out, "last.safetensors"))
+	require.NoError(t, err)
+	require.Equal(t, "30", f.Metadata["step"])
+	require.Equal(t, "resnet20", f.Metadata["arch"])
+	m, err := readMetrics(filepath.Join(out, "metrics.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, m, 3)
+	require.Less(t, m[2].TrainLoss, m[0].TrainLoss, "the training loss fell")
+	require.NotNil(t, m[2].ValErr)
+	require.NotNil(t, m[2].TestErr)
+
+	// Resuming a finished run has nothing to do; asking for more epochs continues it.
+	stdout.Reset()
+	require.NoError(t, run(context.Background(), append(args, "--resume"), &stdout, &stderr))
+	require.Contains(t, stdout.String(), "nothing to do")
+	stdout.Reset()
+	more := append(append([]string{}, args...), "--resume", "--epochs", "4")
+	require.NoError(t, run(context.Background(), more, &stdout, &stderr))
+	require.Contains(t, stdout.String(), "resuming")
+	m, err = readMetrics(filepath.Join(out, "metrics.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, m, 4)
+}
+
+func TestBadFlags(t *testing.T) {
+	data := fakeData(t, 40)
+	cases := map[string]string{
+		"--batch 0":      "--batch 0",
+		"--lr -1":        "--lr -1",
+		"--depth 21":     "--depth 21",
+		"--shortcut C":   "--shortcut",
+		"--gpu 7":        "out of range",
+		"--val 40":       "leaves no training images",
+		"--batch 64":     "larger than the",
+		"--milestones x": "--milestones",
+		"--momentum 1":   "--momentum",
+		"--no-such-flag": "not defined",
+	}
+	for flags, want := range cases {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"--batch", "8", "--data", data, "--out", t.TempDir(), "--iters", "1", "--quiet", "--val", "8"}, strings.Fields(flags)...)
+		if flags == "--val 40" {
+			args = append(strings.Fields(flags), "--data", data, "--iters", "1")
+		}
+		err := run(context.Background(), args, &stdout, &stderr)
+		require.Error(t, err, flags)
+		require.Contains(t, err.Error()+stderr.String(), want, flags)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"--data", filepath.Join(t.TempDir(), "none.tar.gz")}, &stdout, &stderr)
+	require.ErrorContains(t, err, "no such file")
+	err = run(context.Background(), []string{"--resume", "--batch", "8", "--data", data, "--out", t.TempDir(), "--val", "8"}, &stdout, &stderr)
+	require.ErrorContains(t, err, "--resume")
+}
+
+func TestListGPUs(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"--list-gpus"}, &stdout, &stderr))
+	require.Contains(t, stdout.String(), "0: ")
+	require.Contains(t, stdout.String(), "workgroup")
+}

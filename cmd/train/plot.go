@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// appendMetrics appends one JSON line to path.
+func appendMetrics(path string, m metrics) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return f.Close()
+}
+
+// readMetrics reads metrics.jsonl; when an epoch appears twice (a run
+// resumed after writing its line but before its checkpoint) the later
+// line wins.
+func readMetrics(path string) ([]metrics, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []metrics
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		var m metrics
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		for len(out) > 0 && out[len(out)-1].Step >= m.Step {
+			out = out[:len(out)-1]
+		}
+		out = append(out, m)
+	}
+	return out, sc.Err()
+}
+
+// redraw plots the error curves in dir/metrics.jsonl to dir/errors.png,
+// in the manner of the paper's Fig. 6: training error dashed, validation
+// (and test) error bold, against iterations.
+func redraw(dir string) error {
+	all, err := readMetrics(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	p := plot.New()
+	p.Title.Text = "CIFAR-10 error"
+	p.X.Label.Text = "iterations"
+	p.Y.Label.Text = "error (%)"
+	p.Add(plotter.NewGrid())
+	series := []struct {
+		name  string
+		value func(m metrics) *float64
+		color color.Color
+		dash  bool
+	}{
+		{"train", func(m metrics) *float64 { v := m.TrainErr; return &v }, color.RGBA{R: 200, A: 255}, true},
+		{"validation", func(m metrics) *float64 { return m.ValErr }, color.RGBA{R: 200, A: 255}, false},
+		{"test", func(m metrics) *float64 { return m.TestErr }, color.RGBA{B: 200, A: 255}, false},
+	}
+	for _, s := range series {
+		var pts plotter.XYs
+		for _, m := range all {
+			if v := s.value(m); v != nil {
+				pts = append(pts, plotter.XY{X: float64(m.Step), Y: 100 * *v})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		line, points, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+		points.Color = s.color
+		points.Radius = vg.Points(1.5)
+		line.Color = s.color
+		line.Width = vg.Points(2)
+		if s.dash {
+			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			line.Width = vg.Points(1)
+		}
+		p.Add(line, points)
+		p.Legend.Add(s.name, line)
+	}
+	p.Legend.Top = true
+	p.Y.Min = 0
+	if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(dir, "errors.png")); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}
