@@ -4,6 +4,10 @@
 //
 //	bench devices                 list the Vulkan devices and their limits
 //	bench peak [--gpu N]          the device's FMA, copy, submit and dispatch ceilings
+//	bench conv3x3 [--batch N] [--shape C,K,H[,S]] [--naive]
+//	                              ResNet-20's convolutions, GPU against CPU reference
+//	bench bn, bench pool          memory-bound layers against the copy bandwidth
+//	bench step                    one ResNet-20 training step, per-layer breakdown
 //
 // Every subcommand takes --json to print JSON instead of a table.
 package main
@@ -32,15 +36,22 @@ type env struct {
 	json     bool
 	tiny     bool
 	validate bool
+	batch    int
+	shape    string
+	naive    bool
 }
 
 var commands = []command{
 	{"devices", "list the Vulkan devices and their compute limits", runDevices},
 	{"peak", "measure the device's FMA throughput, copy bandwidth, submit and dispatch costs", runPeak},
+	{"conv3x3", "time ResNet-20's 3x3 convolutions (forward, data and weight gradients) against the CPU reference", runConv},
+	{"bn", "time batch norm (training forward and backward) against the copy bandwidth", runBN},
+	{"pool", "time pooling (max 3x3/2, global average) against the copy bandwidth", runPool},
+	{"step", "time one ResNet-20 training step, with a per-layer breakdown", runStep},
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: bench <command> [--gpu N] [--json] [--tiny]")
+	fmt.Fprintln(w, "usage: bench <command> [--gpu N] [--json] [--tiny] [--batch N]")
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.help)
@@ -75,8 +86,17 @@ func run(args []string, out io.Writer) error {
 		fs.BoolVar(&e.json, "json", false, "print JSON instead of a table")
 		fs.BoolVar(&e.tiny, "tiny", false, "tiny sizes: prove the path works, figures meaningless (CI)")
 		fs.BoolVar(&e.validate, "validate", false, "enable the Vulkan validation layer")
+		fs.IntVar(&e.batch, "batch", 128, "batch size")
+		fs.StringVar(&e.shape, "shape", "", "conv3x3: one shape C,K,H[,stride[,kernel]] instead of ResNet-20's")
+		fs.BoolVar(&e.naive, "naive", false, "conv3x3: also time the naive v1 kernels (slow)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		if e.batch < 1 {
+			return fmt.Errorf("--batch %d: must be at least 1", e.batch)
+		}
+		if e.tiny && !isSet(fs, "batch") {
+			e.batch = 2
 		}
 		if fs.NArg() > 0 {
 			return fmt.Errorf("%s: unexpected arguments %q", c.name, fs.Args())
@@ -85,6 +105,12 @@ func run(args []string, out io.Writer) error {
 	}
 	usage(os.Stderr)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // open opens the chosen device.

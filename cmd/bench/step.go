@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/vknn/vknn/layers"
+	"github.com/vknn/vknn/perf"
+	"github.com/vknn/vknn/resnet"
+)
+
+// stepRow is one line of the step breakdown.
+type stepRow struct {
+	Part string  `json:"part"`
+	Ms   float64 `json:"ms"`
+	Pct  float64 `json:"pct"`
+}
+
+// runStep times a ResNet-20 training step replayed from its recorded
+// command buffer: the median over runs of the device time, and where it
+// goes, by layer kind and by layer.
+func runStep(e *env, _ []string) error {
+	m, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	model, err := resnet.New(resnet.Config{N: 3, Shortcut: 'A', Classes: 10})
+	if err != nil {
+		return err
+	}
+	t, err := resnet.NewTrainer(m, model, e.batch, resnet.TrainerOptions{Profile: true})
+	if err != nil {
+		return err
+	}
+	p, st := model.Init(1)
+	if err := t.SetWeights(p, st); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randFloats(rng, e.batch*3072)
+	y := make([]int32, e.batch)
+	for i := range y {
+		y[i] = int32(rng.IntN(10))
+	}
+	reps := perf.Full.Reps
+	if e.tiny {
+		reps = 2
+	}
+	opt := layers.SGD{LR: 0.01, Momentum: 0.9, WD: 1e-4}
+	var totals []float64
+	bySection, byKind := map[string]float64{}, map[string]float64{}
+	for i := 0; i < reps+1; i++ {
+		if _, _, err := t.Step(x, y, opt); err != nil {
+			return err
+		}
+		if i == 0 {
+			continue // warm-up
+		}
+		tim, err := t.Timings()
+		if err != nil {
+			return err
+		}
+		var total float64
+		for _, d := range tim {
+			total += d.Ns
+			bySection[d.Section] += d.Ns / float64(reps)
+			byKind[kind(d.Section, d.Kernel)] += d.Ns / float64(reps)
+		}
+		totals = append(totals, total)
+	}
+	ms := perf.Median(totals) / 1e6
+	rows := func(mp map[string]float64) []stepRow {
+		var out []stepRow
+		var sum float64
+		for _, v := range mp {
+			sum += v
+		}
+		for k, v := range mp {
+			out = append(out, stepRow{k, v / 1e6, 100 * v / sum})
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Ms > out[j].Ms })
+		return out
+	}
+	kinds, sections := rows(byKind), rows(bySection)
+	return e.emit(map[string]any{"device": m.Info().Name, "batch": e.batch, "ms_per_step": ms,
+		"images_per_s": float64(e.batch) / (ms / 1e3), "by_kind": kinds, "by_layer": sections}, func(w *tabwriter.Writer) {
+		fmt.Fprintf(w, "%s: ResNet-20 training step, batch %d: %.1f ms/step, %.1f images/s (device time, median of %d)\n",
+			m.Info().Name, e.batch, ms, float64(e.batch)/(ms/1e3), reps)
+		fmt.Fprintln(w, "by kind\tms\t%\t")
+		for _, r := range kinds {
+			fmt.Fprintf(w, "%s\t%.2f\t%.1f\t\n", r.Part, r.Ms, r.Pct)
+		}
+		fmt.Fprintln(w, "by layer\tms\t%\t")
+		for _, r := range sections {
+			fmt.Fprintf(w, "%s\t%.2f\t%.1f\t\n", r.Part, r.Ms, r.Pct)
+		}
+	})
+}
+
+// kind groups a dispatch by what it does.
+func kind(section, kernel string) string {
+	back := strings.HasSuffix(section, ".backward")
+	switch {
+	case strings.HasPrefix(kernel, "conv_v2_wgrad"), kernel == "reduce_partials":
+		return "conv weight grad"
+	case strings.HasPrefix(kernel, "conv") && back:
+		return "conv data grad"
+	case strings.HasPrefix(kernel, "conv"):
+		return "conv forward"
+	case strings.HasPrefix(kernel, "bn") && back:
+		return "batchnorm backward"
+	case strings.HasPrefix(kernel, "bn"):
+		return "batchnorm forward"
+	default:
+		return "other (" + kernel + ")"
+	}
+}
