@@ -142,11 +142,12 @@ func NewBatchNormGPU(m *gpu.Manager, in Shape, relu, residual bool) (*BatchNormG
 	b := &BatchNormGPU{In: in, Relu: relu, Residual: residual, push: u32(in.N, in.C, in.Plane())}
 	ks := &kernels{m: m}
 	r, res := boolSpec(relu), boolSpec(residual)
-	b.stats = ks.get("bn_stats", "rwwbb", 5)
+	vec4 := boolSpec(in.Plane()%4 == 0) // four elements a load where planes allow
+	b.stats = ks.get("bn_stats", "rwwbb", 5, vec4)
 	b.eval = ks.get("bn_eval_stats", "rrww", 2)
-	b.apply = ks.get("bn_apply", "rrrrrrw", 3, r, res)
-	b.bwdStats = ks.get("bn_bwd_stats", "rrrrrww", 3, r)
-	b.bwdApply = ks.get("bn_bwd_apply", "rrrrrrrrww", 3, r, res)
+	b.apply = ks.get("bn_apply", "rrrrrrw", 3, r, res, vec4)
+	b.bwdStats = ks.get("bn_bwd_stats", "rrrrrww", 3, r, vec4)
+	b.bwdApply = ks.get("bn_bwd_apply", "rrrrrrrrww", 3, r, res, vec4)
 	return b, ks.err
 }
 

@@ -1,31 +1,51 @@
 #version 450
 // bn_bwd_apply: dx = gamma*invstd/M * (M*g - dbeta - xhat*dgamma), with g
 // and xhat as in bn_bwd_stats and M = N*L (training mode). With RESIDUAL it
-// also writes g to dres, the gradient of the residual input.
+// also writes g to dres, the gradient of the residual input. Four elements
+// an invocation when L is a multiple of 4 (VEC4).
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool RELU = false;
 layout(constant_id = 1) const bool RESIDUAL = false;
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer Y { float y[]; };
-layout(std430, binding = 2) readonly buffer DY { float dy[]; };
+layout(constant_id = 2) const bool VEC4 = true;
+layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
+layout(std430, binding = 1) readonly buffer Y { vec4 y[]; };
+layout(std430, binding = 2) readonly buffer DY { vec4 dy[]; };
 layout(std430, binding = 3) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 4) readonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 5) readonly buffer Gamma { float gamma[]; };
 layout(std430, binding = 6) readonly buffer DGamma { float dgamma[]; };
 layout(std430, binding = 7) readonly buffer DBeta { float dbeta[]; };
-layout(std430, binding = 8) writeonly buffer DX { float dx[]; };
-layout(std430, binding = 9) writeonly buffer DRes { float dres[]; };
+layout(std430, binding = 8) writeonly buffer DX { vec4 dx[]; };
+layout(std430, binding = 9) writeonly buffer DRes { vec4 dres[]; };
+layout(std430, binding = 0) readonly buffer X1 { float x1[]; };
+layout(std430, binding = 1) readonly buffer Y1 { float y1[]; };
+layout(std430, binding = 2) readonly buffer DY1 { float dy1[]; };
+layout(std430, binding = 8) writeonly buffer DX1 { float dx1[]; };
+layout(std430, binding = 9) writeonly buffer DRes1 { float dres1[]; };
 layout(push_constant) uniform P { uint N, C, L; };
 
 void main() {
-	uint total = N * C * L, stride = gl_NumWorkGroups.x * 256;
+	uint stride = gl_NumWorkGroups.x * 256;
 	float M = float(N * L);
-	for (uint i = gl_GlobalInvocationID.x; i < total; i += stride) {
-		uint c = (i / L) % C;
-		float g = dy[i];
-		if (RELU && y[i] <= 0.0) g = 0.0;
-		float xhat = (x[i] - mean[c]) * invstd[c];
-		dx[i] = gamma[c] * invstd[c] / M * (M * g - dbeta[c] - xhat * dgamma[c]);
-		if (RESIDUAL) dres[i] = g;
+	if (VEC4) {
+		uint L4 = L / 4, total = N * C * L4;
+		for (uint i = gl_GlobalInvocationID.x; i < total; i += stride) {
+			uint c = (i / L4) % C;
+			vec4 g = dy[i];
+			if (RELU) g = mix(vec4(0.0), g, greaterThan(y[i], vec4(0.0)));
+			vec4 xhat = (x[i] - mean[c]) * invstd[c];
+			dx[i] = gamma[c] * invstd[c] / M * (M * g - dbeta[c] - xhat * dgamma[c]);
+			if (RESIDUAL) dres[i] = g;
+		}
+	} else {
+		uint total = N * C * L;
+		for (uint i = gl_GlobalInvocationID.x; i < total; i += stride) {
+			uint c = (i / L) % C;
+			float g = dy1[i];
+			if (RELU && y1[i] <= 0.0) g = 0.0;
+			float xhat = (x1[i] - mean[c]) * invstd[c];
+			dx1[i] = gamma[c] * invstd[c] / M * (M * g - dbeta[c] - xhat * dgamma[c]);
+			if (RESIDUAL) dres1[i] = g;
+		}
 	}
 }

@@ -1,16 +1,21 @@
 #version 450
 // bn_bwd_stats: per channel, with g = dy masked by y > 0 when RELU (the
 // gradient reaching the batch norm's output), dgamma = sum(g * xhat) and
-// dbeta = sum(g), xhat = (x-mean)*invstd. One workgroup per channel.
+// dbeta = sum(g), xhat = (x-mean)*invstd. One workgroup per channel; vec4
+// loads when L is a multiple of 4 (VEC4).
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool RELU = false;
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer Y { float y[]; };
-layout(std430, binding = 2) readonly buffer DY { float dy[]; };
+layout(constant_id = 1) const bool VEC4 = true;
+layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
+layout(std430, binding = 1) readonly buffer Y { vec4 y[]; };
+layout(std430, binding = 2) readonly buffer DY { vec4 dy[]; };
 layout(std430, binding = 3) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 4) readonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 5) writeonly buffer DGamma { float dgamma[]; };
 layout(std430, binding = 6) writeonly buffer DBeta { float dbeta[]; };
+layout(std430, binding = 0) readonly buffer X1 { float x1[]; };
+layout(std430, binding = 1) readonly buffer Y1 { float y1[]; };
+layout(std430, binding = 2) readonly buffer DY1 { float dy1[]; };
 layout(push_constant) uniform P { uint N, C, L; };
 
 shared float a[256];
@@ -18,14 +23,27 @@ shared float b[256];
 
 void main() {
 	uint c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
-	float mu = mean[c], is = invstd[c];
+	float mu = mean[c];
 	float sg = 0.0, sgx = 0.0;
-	for (uint j = t; j < N * L; j += 256) {
-		uint i = ((j / L) * C + c) * L + j % L;
-		float g = dy[i];
-		if (RELU && y[i] <= 0.0) g = 0.0;
-		sg += g;
-		sgx += g * (x[i] - mu) * is;
+	if (VEC4) {
+		uint L4 = L / 4;
+		for (uint j = t; j < N * L4; j += 256) {
+			uint n = j / L4;
+			uint i = (n * C + c) * L4 + (j - n * L4);
+			vec4 g = dy[i];
+			if (RELU) g = mix(vec4(0.0), g, greaterThan(y[i], vec4(0.0)));
+			sg += (g.x + g.y) + (g.z + g.w);
+			sgx += dot(g, x[i] - mu);
+		}
+	} else {
+		for (uint j = t; j < N * L; j += 256) {
+			uint n = j / L;
+			uint i = (n * C + c) * L + (j - n * L);
+			float g = dy1[i];
+			if (RELU && y1[i] <= 0.0) g = 0.0;
+			sg += g;
+			sgx += g * (x1[i] - mu);
+		}
 	}
 	a[t] = sg;
 	b[t] = sgx;
@@ -39,6 +57,6 @@ void main() {
 	}
 	if (t == 0) {
 		dbeta[c] = a[0];
-		dgamma[c] = b[0];
+		dgamma[c] = b[0] * invstd[c];
 	}
 }
