@@ -43,6 +43,8 @@ type ConvGPU struct {
 	push                            []uint32 // v1 kernels
 	fwdPush, dgradPush, wgradPush   []uint32 // v2 kernels
 	fwdGroups, dgradGroups          gpu.Groups
+	dgradPar                        []*gpu.Kernel // strided data gradient, by remainder
+	dgradParGroups                  []gpu.Groups
 	wgradGroups                     gpu.Groups
 	parts                           int // partial sums of dw
 	partial                         *gpu.Buffer
@@ -87,11 +89,23 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 		if c.Stride == 1 && c.Pad <= c.Kernel-1 {
 			g.dgrad = ks.get("conv_v2", "rrrw", 9, spec(1, 1)...)
 			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Kernel-1-c.Pad, 0)
+			g.dgradGroups = t.groups(in)
 		} else {
-			g.dgrad = ks.get("conv_v2", "rrrw", 9, spec(S, 2)...)
+			// One pipeline per remainder of the output row and column
+			// modulo the stride: each meets a fixed subset of the taps.
+			for rp := range c.Stride {
+				for cp := range c.Stride {
+					sp := append(spec(S, 2), uint32(rp), uint32(cp), uint32(c.Pad))
+					g.dgradPar = append(g.dgradPar, ks.get("conv_v2", "rrrw", 9, sp...))
+					rows := max(0, (in.H-rp+c.Stride-1)/c.Stride)
+					cols := max(0, (in.W-cp+c.Stride-1)/c.Stride)
+					tiles := in.N * rows * ((cols + t.TP - 1) / t.TP)
+					g.dgradParGroups = append(g.dgradParGroups,
+						gpu.Groups{flat(max(tiles, 1), t.Local)[0], uint32((in.C + t.TK - 1) / t.TK), 1})
+				}
+			}
 			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Pad, 0)
 		}
-		g.dgradGroups = t.groups(in)
 		g.wgrad = ks.get("conv_v2_wgrad", "rrw", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP), R, S)
 		tiles := (o.W + t.WTP - 1) / t.WTP
 		rows := max(1, t.Rows/tiles)
@@ -135,7 +149,12 @@ func (g *ConvGPU) BackwardData(s *gpu.Sequence, dy, w, dx gpu.Arg) {
 		s.Dispatch(g.dgrad, g.dgradGroups, g.push, dy, w, dx)
 		return
 	}
-	s.Dispatch(g.dgrad, g.dgradGroups, g.dgradPush, dy, w, w, dx)
+	for i, k := range g.dgradPar {
+		s.Dispatch(k, g.dgradParGroups[i], g.dgradPush, dy, w, w, dx)
+	}
+	if g.dgradPar == nil {
+		s.Dispatch(g.dgrad, g.dgradGroups, g.dgradPush, dy, w, w, dx)
+	}
 }
 
 // BackwardWeights records dw (and db with Conv.Bias) from x and dy.

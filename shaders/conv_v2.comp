@@ -18,8 +18,12 @@
 //         conv's point of view) are transposed and flipped while staged;
 //         the caller passes pad' = RK-1-pad.
 // MODE 2: gradient to the input of a strided convolution (transposed
-//         convolution): each output column gathers the dy entries whose
-//         window covers it; no row-segment reuse.
+//         convolution), one dispatch per remainder (ROWPAR, COLPAR) of the
+//         output row and column modulo STRIDE: such an output meets only
+//         the taps r, s with (ROWPAR + pad - r) and (COLPAR + pad - s)
+//         divisible by STRIDE, known when the pipeline is built, and an
+//         invocation's TP columns COLPAR + STRIDE*j read TP consecutive dy
+//         entries per tap.
 //
 // Loop trip counts stay small: lavapipe stops any invocation after 65,535
 // loop iterations in all.
@@ -30,6 +34,9 @@ layout(constant_id = 3) const uint RK = 3;
 layout(constant_id = 4) const uint STRIDE = 1;
 layout(constant_id = 5) const uint MODE = 0;
 layout(constant_id = 6) const uint CB = 8;
+layout(constant_id = 7) const uint ROWPAR = 0;
+layout(constant_id = 8) const uint COLPAR = 0;
+layout(constant_id = 9) const uint PAD2 = 0; // MODE 2's padding, as a constant
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer Wt { float w[]; };
@@ -54,12 +61,17 @@ void main() {
 	const uint WG = gl_WorkGroupSize.x;
 	uint lid = gl_LocalInvocationID.x;
 	uint kb = gl_WorkGroupID.y * TK;
-	uint tilesPerRow = (Wo + TP - 1) / TP;
+	// MODE 2: rows ROWPAR + STRIDE*i, columns COLPAR + STRIDE*j; else all.
+	const uint step = MODE == 2 ? STRIDE : 1;
+	const uint a = MODE == 2 ? COLPAR : 0, ra = MODE == 2 ? ROWPAR : 0;
+	uint nCols = Wo > a ? (Wo - a + step - 1) / step : 0;
+	uint nRows = Ho > ra ? (Ho - ra + step - 1) / step : 0;
+	uint tilesPerRow = (nCols + TP - 1) / TP;
 	uint tile = gl_WorkGroupID.x * WG + lid;
-	bool live = tile < N * Ho * tilesPerRow;
-	uint q0 = (tile % tilesPerRow) * TP;
-	uint p = (tile / tilesPerRow) % Ho;
-	uint n = tile / (tilesPerRow * Ho);
+	bool live = tile < N * nRows * tilesPerRow;
+	uint q0 = (tile % tilesPerRow) * TP; // in units of step
+	uint p = ra + ((tile / tilesPerRow) % max(nRows, 1)) * step;
+	uint n = tile / (tilesPerRow * max(nRows, 1));
 
 	vec4 acc[TK / 4][TP];
 	[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
@@ -106,15 +118,19 @@ void main() {
 						}
 					}
 				} else {
-					int ph = int(p + pad) - int(r);
-					if (ph < 0 || ph % int(STRIDE) != 0 || ph / int(STRIDE) >= int(Hi)) continue;
+					// (ROWPAR + pad - r) mod STRIDE, non-negative: a constant.
+					if ((ROWPAR + PAD2 + RK * STRIDE - r) % STRIDE != 0) continue;
+					int ph = int(p + PAD2) - int(r);
+					if (ph < 0 || ph / int(STRIDE) >= int(Hi)) continue;
 					uint row = (plane + uint(ph) / STRIDE) * Wi;
 					[[unroll]] for (uint s = 0; s < RK; s++) {
+						if ((COLPAR + PAD2 + RK * STRIDE - s) % STRIDE != 0) continue;
+						int num = int(COLPAR + PAD2) - int(s);
+						int qs = num / int(STRIDE) + int(q0);
 						float seg[TP];
 						[[unroll]] for (uint j = 0; j < TP; j++) {
-							int qw = int(q0 + j + pad) - int(s);
-							bool ok = qw >= 0 && qw % int(STRIDE) == 0 && qw / int(STRIDE) < int(Wi);
-							seg[j] = ok ? x[row + uint(qw) / STRIDE] : 0.0;
+							int q = qs + int(j);
+							seg[j] = (q >= 0 && q < int(Wi)) ? x[row + uint(q)] : 0.0;
 						}
 						uint wi = ((cc * RK + r) * RK + s) * (TK / 4);
 						[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
@@ -133,7 +149,8 @@ void main() {
 			if (k >= Co) continue;
 			uint base = ((n * Co + k) * Ho + p) * Wo;
 			[[unroll]] for (uint j = 0; j < TP; j++) {
-				if (q0 + j < Wo) y[base + q0 + j] = acc[kq][j][t];
+				uint col = a + (q0 + j) * step;
+				if (q0 + j < nCols && col < Wo) y[base + col] = acc[kq][j][t];
 			}
 		}
 	}
