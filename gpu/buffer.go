@@ -19,6 +19,16 @@ type Buffer struct {
 	mem    vk.DeviceMemory
 	size   uint64
 	mapped unsafe.Pointer // nil unless mapped for direct access
+	alloc  allocation
+}
+
+// allocation is a buffer with its memory, and what it counts against.
+type allocation struct {
+	buf   vk.Buffer
+	mem   vk.DeviceMemory
+	flags vk.MemoryPropertyFlags
+	heap  uint32
+	bytes uint64
 }
 
 const bufferUsage = vk.BufferUsageStorageBufferBit | vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit
@@ -38,12 +48,13 @@ func (m *Manager) NewBuffer(size uint64) (*Buffer, error) {
 		want |= vk.MemoryPropertyHostVisibleBit | vk.MemoryPropertyHostCoherentBit
 	}
 	b := &Buffer{m: m, size: size}
-	h, mem, flags, err := m.allocBuffer(size, bufferUsage, vk.MemoryPropertyFlags(want))
+	a, err := m.allocBuffer(size, bufferUsage, vk.MemoryPropertyFlags(want))
 	if err != nil {
 		return nil, err
 	}
-	b.handle, b.mem = h, mem
-	if direct && flags&hostCoherent == hostCoherent {
+	b.handle, b.mem, b.alloc = a.buf, a.mem, a
+	mem := a.mem
+	if direct && a.flags&hostCoherent == hostCoherent {
 		var p unsafe.Pointer
 		if err := check(vk.MapMemory(m.device, mem, 0, vk.DeviceSize(size), 0, &p),
 			"vkMapMemory"); err != nil {
@@ -58,8 +69,12 @@ func (m *Manager) NewBuffer(size uint64) (*Buffer, error) {
 
 // allocBuffer creates a buffer and binds fresh memory of the first type
 // that the buffer allows and that has all of want (falling back to any
-// allowed type). It returns the chosen type's property flags.
-func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, want vk.MemoryPropertyFlags) (vk.Buffer, vk.DeviceMemory, vk.MemoryPropertyFlags, error) {
+// allowed type). Allocations are counted against their heap, so that a
+// request the heap cannot hold fails with the sizes rather than at the
+// driver's discretion (lavapipe would take host memory until the system
+// runs out).
+func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, want vk.MemoryPropertyFlags) (allocation, error) {
+	var a allocation
 	info := vk.BufferCreateInfo{
 		SType:       vk.StructureTypeBufferCreateInfo,
 		Size:        vk.DeviceSize(size),
@@ -68,7 +83,7 @@ func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, want vk
 	}
 	var h vk.Buffer
 	if err := check(vk.CreateBuffer(m.device, &info, nil, &h), "vkCreateBuffer"); err != nil {
-		return nil, nil, 0, m.sizeError(err, size)
+		return a, m.sizeError(err, size)
 	}
 	var req vk.MemoryRequirements
 	vk.GetBufferMemoryRequirements(m.device, h, &req)
@@ -76,7 +91,15 @@ func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, want vk
 	typ, ok := m.memoryType(req.MemoryTypeBits, want)
 	if !ok {
 		vk.DestroyBuffer(m.device, h, nil)
-		return nil, nil, 0, fmt.Errorf("gpu: no memory type fits a %d-byte buffer (type bits %#x)", size, req.MemoryTypeBits)
+		return a, fmt.Errorf("gpu: no memory type fits a %d-byte buffer (type bits %#x)", size, req.MemoryTypeBits)
+	}
+	heap := m.memProps.MemoryTypes[typ].HeapIndex
+	heapSize := uint64(m.memProps.MemoryHeaps[heap].Size)
+	if m.heapUsed[heap]+uint64(req.Size) > heapSize {
+		vk.DestroyBuffer(m.device, h, nil)
+		return a, fmt.Errorf("gpu: allocating %.1f MiB on %s: its memory heap holds %.2f GiB and %.2f GiB are in use: %w",
+			float64(size)/(1<<20), m.info.Name, float64(heapSize)/(1<<30), float64(m.heapUsed[heap])/(1<<30),
+			&Error{Call: "vkAllocateMemory", Result: vk.ErrorOutOfDeviceMemory})
 	}
 	alloc := vk.MemoryAllocateInfo{
 		SType:           vk.StructureTypeMemoryAllocateInfo,
@@ -86,14 +109,26 @@ func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, want vk
 	var mem vk.DeviceMemory
 	if err := check(vk.AllocateMemory(m.device, &alloc, nil, &mem), "vkAllocateMemory"); err != nil {
 		vk.DestroyBuffer(m.device, h, nil)
-		return nil, nil, 0, m.sizeError(err, size)
+		return a, m.sizeError(err, size)
 	}
 	if err := check(vk.BindBufferMemory(m.device, h, mem, 0), "vkBindBufferMemory"); err != nil {
 		vk.FreeMemory(m.device, mem, nil)
 		vk.DestroyBuffer(m.device, h, nil)
-		return nil, nil, 0, err
+		return a, err
 	}
-	return h, mem, m.memProps.MemoryTypes[typ].PropertyFlags, nil
+	m.heapUsed[heap] += uint64(req.Size)
+	return allocation{buf: h, mem: mem, flags: m.memProps.MemoryTypes[typ].PropertyFlags, heap: heap, bytes: uint64(req.Size)}, nil
+}
+
+// freeAlloc releases a and stops counting it.
+func (m *Manager) freeAlloc(a allocation) {
+	if a.buf != vk.NullBuffer {
+		vk.DestroyBuffer(m.device, a.buf, nil)
+	}
+	if a.mem != vk.NullDeviceMemory {
+		vk.FreeMemory(m.device, a.mem, nil)
+		m.heapUsed[a.heap] -= a.bytes
+	}
 }
 
 // sizeError adds the size asked for and the device's memory to an
@@ -186,17 +221,10 @@ func (b *Buffer) Free() {
 }
 
 func (b *Buffer) release() {
-	dev := b.m.device
 	if b.mapped != nil {
-		vk.UnmapMemory(dev, b.mem)
+		vk.UnmapMemory(b.m.device, b.mem)
 		b.mapped = nil
 	}
-	if b.handle != nil {
-		vk.DestroyBuffer(dev, b.handle, nil)
-		b.handle = nil
-	}
-	if b.mem != nil {
-		vk.FreeMemory(dev, b.mem, nil)
-		b.mem = nil
-	}
+	b.m.freeAlloc(b.alloc)
+	b.handle, b.mem, b.alloc = nil, nil, allocation{}
 }

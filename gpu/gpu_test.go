@@ -82,3 +82,33 @@ func TestClosedManager(t *testing.T) {
 	_, err = m.NewSequence(gpu.SequenceOptions{})
 	require.Error(t, err)
 }
+
+func TestOutOfMemory(t *testing.T) {
+	m := testgpu.Open(t)
+	huge := m.Info().DeviceLocalBytes + 1<<30
+	_, err := m.NewBuffer(huge)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "MiB")
+	var ve *gpu.Error
+	require.ErrorAs(t, err, &ve)
+	require.True(t, ve.OutOfMemory())
+	// Many buffers that together exceed the heap fail the same way, and
+	// freeing one makes room again.
+	var bufs []*gpu.Buffer
+	chunk := m.Info().DeviceLocalBytes / 4
+	for range 6 {
+		b, err := m.NewBuffer(chunk)
+		if err != nil {
+			require.ErrorAs(t, err, &ve)
+			break
+		}
+		bufs = append(bufs, b)
+	}
+	require.Less(t, len(bufs), 5, "the heap's size is enforced")
+	_, _, _, used := m.Live()
+	require.GreaterOrEqual(t, used, uint64(len(bufs))*chunk)
+	bufs[0].Free()
+	b, err := m.NewBuffer(chunk)
+	require.NoError(t, err)
+	b.Free()
+}

@@ -36,6 +36,7 @@ type Manager struct {
 	xfer    *transfer // staging for devices whose memory the host cannot map
 
 	forceStaging bool // tests: take the discrete-GPU path on any device
+	heapUsed     [16]uint64
 
 	mu     sync.Mutex
 	closed bool
@@ -102,6 +103,9 @@ func (m *Manager) init(index int) error {
 	for i := uint32(0); i < m.memProps.MemoryTypeCount; i++ {
 		m.memProps.MemoryTypes[i].Deref()
 	}
+	for i := uint32(0); i < m.memProps.MemoryHeapCount; i++ {
+		m.memProps.MemoryHeaps[i].Deref()
+	}
 
 	pool := vk.CommandPoolCreateInfo{
 		SType:            vk.StructureTypeCommandPoolCreateInfo,
@@ -148,6 +152,15 @@ func (m *Manager) Info() DeviceInfo { return m.info }
 
 // HasTimestamps reports whether the compute queue can time dispatches.
 func (m *Manager) HasTimestamps() bool { return m.tsBits > 0 && m.info.TimestampPeriodNs > 0 }
+
+// Live counts what this Manager holds now: buffers, sequences, kernels,
+// and bytes of device memory. Tests use it to check that nothing leaks.
+func (m *Manager) Live() (buffers, sequences, kernels int, bytes uint64) {
+	for _, u := range m.heapUsed {
+		bytes += u
+	}
+	return len(m.buffers), len(m.seqs), len(m.kernels), bytes
+}
 
 // Messages returns the validation layer's reports so far (none when
 // validation is off).

@@ -16,6 +16,7 @@ const stagingChunk = 64 << 20
 // transfer is a host-visible staging buffer with a command buffer and a
 // fence for copies to and from buffers the host cannot map.
 type transfer struct {
+	alloc  allocation
 	buf    vk.Buffer
 	mem    vk.DeviceMemory
 	size   uint64
@@ -29,13 +30,13 @@ type transfer struct {
 func (m *Manager) newTransfer(size uint64) (*transfer, error) {
 	t := &transfer{size: size}
 	want := vk.MemoryPropertyFlags(vk.MemoryPropertyHostCachedBit) | hostCoherent
-	var flags vk.MemoryPropertyFlags
 	var err error
-	t.buf, t.mem, flags, err = m.allocBuffer(size, vk.BufferUsageTransferSrcBit|vk.BufferUsageTransferDstBit, want)
+	t.alloc, err = m.allocBuffer(size, vk.BufferUsageTransferSrcBit|vk.BufferUsageTransferDstBit, want)
 	if err != nil {
 		return nil, err
 	}
-	if flags&hostCoherent != hostCoherent {
+	t.buf, t.mem = t.alloc.buf, t.alloc.mem
+	if t.alloc.flags&hostCoherent != hostCoherent {
 		t.release(m)
 		return nil, fmt.Errorf("gpu: %s has no host-visible coherent memory for staging", m.info.Name)
 	}
@@ -70,12 +71,7 @@ func (t *transfer) release(m *Manager) {
 	if t.mapped != nil {
 		vk.UnmapMemory(m.device, t.mem)
 	}
-	if t.buf != vk.NullBuffer {
-		vk.DestroyBuffer(m.device, t.buf, nil)
-	}
-	if t.mem != vk.NullDeviceMemory {
-		vk.FreeMemory(m.device, t.mem, nil)
-	}
+	m.freeAlloc(t.alloc)
 }
 
 // staged copies data into (upload) or out of b at off through the staging
