@@ -1,0 +1,77 @@
+package cifar
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The fuzz targets: any input gives data or an error, never a panic, and
+// no allocation is sized by an unchecked header field (tar sizes are
+// checked against the record layout and a record cap before reading).
+
+func FuzzRecords(f *testing.F) {
+	var b bytes.Buffer
+	WriteRecords(&b, Synthetic(2, 1))
+	f.Add(b.Bytes())
+	f.Add([]byte{9})
+	f.Add(make([]byte, RecordSize))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := readRecords("fuzz", bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		if s.Len()*RecordSize != len(data) {
+			t.Fatalf("%d records from %d bytes", s.Len(), len(data))
+		}
+		for _, l := range s.Labels {
+			if l >= Classes {
+				t.Fatalf("label %d accepted", l)
+			}
+		}
+	})
+}
+
+func FuzzArchive(f *testing.F) {
+	for _, seed := range archiveSeeds(f) {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := &collector{train: map[int]*Set{}}
+		if err := c.readArchive("fuzz.tar.gz", bytes.NewReader(data)); err != nil {
+			return
+		}
+		if _, err := c.finish("fuzz"); err != nil {
+			return
+		}
+	})
+}
+
+func FuzzMeta(f *testing.F) {
+	f.Add([]byte("airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n"))
+	f.Add([]byte("a\n\n\nb"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		names, err := readMeta("fuzz", bytes.NewReader(data), int64(len(data)))
+		if err == nil && len(names) != Classes {
+			t.Fatalf("%d names accepted", len(names))
+		}
+	})
+}
+
+// archiveSeeds are small archives in the official layout.
+func archiveSeeds(f *testing.F) [][]byte {
+	var out [][]byte
+	for _, sets := range [][]*Set{{Synthetic(2, 1)}, {Synthetic(1, 2), Synthetic(1, 3)}} {
+		p := filepath.Join(f.TempDir(), "s.tar.gz")
+		if err := WriteArchive(p, sets, nil); err != nil {
+			f.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
