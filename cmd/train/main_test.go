@@ -102,3 +102,47 @@ func TestListGPUs(t *testing.T) {
 	require.Contains(t, stdout.String(), "0: ")
 	require.Contains(t, stdout.String(), "workgroup")
 }
+
+// TestResumeIsExact stops a run after 3 steps, resumes it to 6, and
+// compares the weights with an uninterrupted 6-step run: bitwise on the
+// CPU path and on the GPU path (both are deterministic).
+func TestResumeIsExact(t *testing.T) {
+	data := fakeData(t, 208)
+	for _, path := range []string{"--cpu", "--gpu=0"} {
+		t.Run(path, func(t *testing.T) {
+			common := []string{path, "--data", data, "--batch", "8", "--val", "48", "--depth", "8",
+				"--lr", "0.05", "--milestones", "4", "--quiet", "--seed", "3"}
+			var sink bytes.Buffer
+			whole, parts := t.TempDir(), t.TempDir()
+			require.NoError(t, run(context.Background(), append(common, "--out", whole, "--iters", "6"), &sink, &sink), sink.String())
+			require.NoError(t, run(context.Background(), append(common, "--out", parts, "--iters", "3"), &sink, &sink), sink.String())
+			require.NoError(t, run(context.Background(), append(common, "--out", parts, "--iters", "6", "--resume"), &sink, &sink), sink.String())
+			a, err := checkpoint.Load(filepath.Join(whole, "last.safetensors"))
+			require.NoError(t, err)
+			b, err := checkpoint.Load(filepath.Join(parts, "last.safetensors"))
+			require.NoError(t, err)
+			require.Equal(t, "6", b.Metadata["step"])
+			require.Equal(t, len(a.Tensors), len(b.Tensors))
+			for i := range a.Tensors {
+				require.Equal(t, a.Tensors[i].Name, b.Tensors[i].Name)
+				require.Equal(t, a.Tensors[i].Data, b.Tensors[i].Data, "%s differs after resuming", a.Tensors[i].Name)
+			}
+		})
+	}
+}
+
+// TestDivergenceStops: a loss that turns NaN or Inf stops the run with an
+// error naming the last good checkpoint, which stays loadable.
+func TestDivergenceStops(t *testing.T) {
+	data := fakeData(t, 208)
+	out := t.TempDir()
+	var sink bytes.Buffer
+	common := []string{"--data", data, "--batch", "8", "--val", "48", "--depth", "8", "--quiet", "--out", out}
+	require.NoError(t, run(context.Background(), append(common, "--iters", "2"), &sink, &sink))
+	err := run(context.Background(), append(common, "--iters", "40", "--resume", "--lr", "1e30", "--wd", "0"), &sink, &sink)
+	require.Error(t, err)
+	require.ErrorContains(t, err, "diverged")
+	f, err := checkpoint.Load(filepath.Join(out, "last.safetensors"))
+	require.NoError(t, err)
+	require.Equal(t, "2", f.Metadata["step"])
+}
