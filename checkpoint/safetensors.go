@@ -195,6 +195,9 @@ func Save(path string, f *File) (err error) {
 	if err = Encode(tmp, f); err != nil {
 		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
 	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	if err = tmp.Sync(); err != nil {
 		return fmt.Errorf("checkpoint: syncing %s: %w", path, err)
 	}

@@ -133,6 +133,10 @@ func (s *session) open() error {
 	s.mgr = m
 	fmt.Fprintf(s.out, "device %d: %s (%s)\n", s.o.gpu, m.Info().Name, m.Info().Type)
 	t, err := resnet.NewTrainer(m, s.model, s.o.batch, resnet.TrainerOptions{Profile: s.o.profile})
+	var ve *gpu.Error
+	if errors.As(err, &ve) && ve.OutOfMemory() {
+		return fmt.Errorf("preparing %s at batch %d: %w\nthe batch does not fit this device: try a smaller --batch", s.model.Cfg.Name(), s.o.batch, err)
+	}
 	if err != nil {
 		return fmt.Errorf("preparing %s at batch %d: %w", s.model.Cfg.Name(), s.o.batch, err)
 	}
