@@ -112,3 +112,20 @@ func TestOutOfMemory(t *testing.T) {
 	require.NoError(t, err)
 	b.Free()
 }
+
+func TestDeviceLostInjection(t *testing.T) {
+	t.Setenv("VKNN_FAULT", "device-lost:2")
+	m := testgpu.Open(t)
+	s, err := m.NewSequence(gpu.SequenceOptions{})
+	require.NoError(t, err)
+	require.NoError(t, s.Submit())
+	require.NoError(t, s.Submit())
+	err = s.Submit()
+	var ve *gpu.Error
+	require.ErrorAs(t, err, &ve)
+	require.True(t, ve.DeviceLost())
+	require.Contains(t, err.Error(), "VK_ERROR_DEVICE_LOST")
+	t.Setenv("VKNN_FAULT", "bogus")
+	_, err = gpu.Open(0, gpu.Options{})
+	require.ErrorContains(t, err, "VKNN_FAULT")
+}

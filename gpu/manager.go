@@ -36,6 +36,8 @@ type Manager struct {
 	xfer    *transfer // staging for devices whose memory the host cannot map
 
 	forceStaging bool // tests: take the discrete-GPU path on any device
+	submits      int
+	loseAfter    int // fault injection: VKNN_FAULT=device-lost:N fails submissions after the Nth
 	heapUsed     [16]uint64
 
 	mu     sync.Mutex
@@ -51,6 +53,14 @@ func Open(index int, opts Options) (*Manager, error) {
 	}
 	m := &Manager{in: in, kernels: map[string]*Kernel{},
 		buffers: map[*Buffer]struct{}{}, seqs: map[*Sequence]struct{}{}}
+	// Fault injection for tests of what programs do when the device is
+	// lost, which no driver can be made to do on demand.
+	if f := os.Getenv("VKNN_FAULT"); f != "" {
+		if _, err := fmt.Sscanf(f, "device-lost:%d", &m.loseAfter); err != nil || m.loseAfter < 1 {
+			in.destroy()
+			return nil, fmt.Errorf("gpu: VKNN_FAULT=%q: want device-lost:N with N >= 1", f)
+		}
+	}
 	if err := m.init(index); err != nil {
 		m.Close()
 		return nil, err

@@ -75,6 +75,10 @@ func (m *Manager) runOnce(cmd vk.CommandBuffer, cmdC []vk.CommandBuffer, fence v
 
 // submit queues the command buffers in cmdC (C memory) to signal fence.
 func (m *Manager) submit(cmdC []vk.CommandBuffer, fence vk.Fence) error {
+	m.submits++
+	if m.loseAfter > 0 && m.submits > m.loseAfter {
+		return &Error{Call: "vkQueueSubmit", Result: vk.ErrorDeviceLost}
+	}
 	info := []vk.SubmitInfo{{
 		SType:              vk.StructureTypeSubmitInfo,
 		CommandBufferCount: uint32(len(cmdC)),

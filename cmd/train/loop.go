@@ -36,11 +36,20 @@ type session struct {
 	dir     string
 	best    float64 // best validation accuracy so far
 	total   int     // steps in the run
+	lrScale float64 // 1, divided by 10 at each rollback after a NaN
+	rolled  int     // rollbacks so far
 }
+
+// rollback asks train to restart the loop from a checkpoint's step.
+type rollback struct{ step int }
+
+func (r *rollback) Error() string { return fmt.Sprintf("rolled back to step %d", r.step) }
+
+const maxRollbacks = 3
 
 // lrAt is the learning rate at a step: divided by 10 at each milestone.
 func (s *session) lrAt(step int) float64 {
-	lr := s.o.lr
+	lr := s.o.lr * s.lrScale
 	for _, m := range s.o.milestones {
 		if step >= m {
 			lr /= 10
@@ -55,7 +64,7 @@ func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := &session{o: o, out: stdout, model: model, dir: o.out}
+	s := &session{o: o, out: stdout, model: model, dir: o.out, lrScale: 1}
 	if s.dir == "" {
 		s.dir = filepath.Join("runs", cfg.Name())
 	}
@@ -115,7 +124,21 @@ func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return s.loop(ctx, start, stderr)
+	if !o.resume {
+		// A checkpoint from the start, so that there is always one to go
+		// back to.
+		if err := s.save(s.lastPath(), 0); err != nil {
+			return err
+		}
+	}
+	for {
+		err := s.loop(ctx, start, stderr)
+		var rb *rollback
+		if !errors.As(err, &rb) {
+			return err
+		}
+		start = rb.step
+	}
 }
 
 // open makes the stepper: the GPU trainer on --gpu, or the CPU reference.
@@ -176,6 +199,9 @@ func (s *session) initWeights() (int, error) {
 		return 0, fmt.Errorf("--resume: %s has no valid step", s.lastPath())
 	}
 	s.best, _ = strconv.ParseFloat(f.Metadata["best_val_acc"], 64)
+	if v, err := strconv.ParseFloat(f.Metadata["lr_scale"], 64); err == nil && v > 0 {
+		s.lrScale = v
+	}
 	fmt.Fprintf(s.out, "resuming %s at step %d\n", s.lastPath(), step)
 	return step, s.stepper.SetState(p, st, mom)
 }
@@ -187,7 +213,8 @@ func (s *session) save(path string, step int) error {
 		return err
 	}
 	meta := map[string]string{"step": strconv.Itoa(step), "seed": strconv.FormatUint(s.o.seed, 10),
-		"batch": strconv.Itoa(s.o.batch), "best_val_acc": strconv.FormatFloat(s.best, 'g', -1, 64)}
+		"batch": strconv.Itoa(s.o.batch), "best_val_acc": strconv.FormatFloat(s.best, 'g', -1, 64),
+		"lr_scale": strconv.FormatFloat(s.lrScale, 'g', -1, 64)}
 	return checkpoint.Save(path, s.model.Checkpoint(p, st, mom, meta))
 }
 
@@ -226,8 +253,7 @@ func (s *session) loop(ctx context.Context, start int, stderr io.Writer) error {
 			return s.fail(step, err)
 		}
 		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-			return fmt.Errorf("the loss is %v at step %d: training diverged; stopped without saving. "+
-				"The last good checkpoint is %s (lower --lr and --resume)", loss, step, s.lastPath())
+			return s.diverged(step, loss)
 		}
 		step++
 		ep.loss += float64(loss) * float64(o.batch)
@@ -261,6 +287,36 @@ func (s *session) loop(ctx context.Context, start int, stderr io.Writer) error {
 		fmt.Fprintln(stderr)
 	}
 	return s.summary(start, step, time.Since(runStart))
+}
+
+// diverged handles a NaN or infinite loss: stop, keeping the last good
+// checkpoint, or (--on-nan rollback) reload it and continue with a tenth
+// of the learning rate.
+func (s *session) diverged(step int, loss float32) error {
+	if s.o.onNaN != "rollback" || s.rolled >= maxRollbacks {
+		return fmt.Errorf("the loss is %v at step %d: training diverged; stopped without saving. "+
+			"The last good checkpoint is %s (lower --lr and --resume, or use --on-nan rollback)", loss, step, s.lastPath())
+	}
+	f, err := checkpoint.Load(s.lastPath())
+	if err != nil {
+		return fmt.Errorf("the loss is %v at step %d, and the rollback failed: %w", loss, step, err)
+	}
+	p, st, mom, err := s.model.Restore(f)
+	if err == nil {
+		if mom == nil {
+			mom = make([]float32, s.model.NParam)
+		}
+		err = s.stepper.SetState(p, st, mom)
+	}
+	back, serr := strconv.Atoi(f.Metadata["step"])
+	if err != nil || serr != nil {
+		return fmt.Errorf("the loss is %v at step %d, and the rollback failed: %v", loss, step, errors.Join(err, serr))
+	}
+	s.rolled++
+	s.lrScale /= 10
+	fmt.Fprintf(s.out, "\nthe loss is %v at step %d: rolled back to step %d with the learning rate divided by %g\n",
+		loss, step, back, 1/s.lrScale)
+	return &rollback{step: back}
 }
 
 // fail reports a failed step; a lost device keeps the last checkpoint.

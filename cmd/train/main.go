@@ -47,6 +47,7 @@ type options struct {
 	profile    bool
 	validate   bool
 	plot       string
+	onNaN      string
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -75,6 +76,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.profile, "profile", false, "print where a training step's device time goes")
 	fs.BoolVar(&o.validate, "validate", false, "enable the Vulkan validation layer")
 	fs.StringVar(&o.plot, "plot", "", "redraw DIR/errors.png from DIR/metrics.jsonl and exit")
+	fs.StringVar(&o.onNaN, "on-nan", "stop", "when the loss turns NaN or Inf: stop, or rollback to the last checkpoint with the lr divided by 10 (at most 3 times)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -123,6 +125,8 @@ func (o *options) check() error {
 		return fmt.Errorf("--epochs %d: must not be negative", o.epochs)
 	case o.val < 0:
 		return fmt.Errorf("--val %d: must not be negative", o.val)
+	case o.onNaN != "stop" && o.onNaN != "rollback":
+		return fmt.Errorf("--on-nan %q: must be stop or rollback", o.onNaN)
 	case o.gpu < 0:
 		return fmt.Errorf("--gpu %d: must not be negative", o.gpu)
 	}

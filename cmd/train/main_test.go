@@ -146,3 +146,55 @@ func TestDivergenceStops(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "2", f.Metadata["step"])
 }
+
+// TestRollbackOnNaN: with --on-nan rollback a diverging run goes back to
+// its last checkpoint with a tenth of the learning rate, at most 3 times,
+// then stops keeping that checkpoint.
+func TestRollbackOnNaN(t *testing.T) {
+	data := fakeData(t, 208)
+	out := t.TempDir()
+	var sink bytes.Buffer
+	args := []string{"--data", data, "--batch", "8", "--val", "48", "--depth", "8", "--quiet", "--out", out,
+		"--iters", "8", "--lr", "1e35", "--on-nan", "rollback"}
+	err := run(context.Background(), args, &sink, &sink)
+	require.ErrorContains(t, err, "diverged")
+	require.Equal(t, maxRollbacks, strings.Count(sink.String(), "rolled back to step 0"), sink.String())
+	require.Contains(t, sink.String(), "divided by 1000")
+	f, err := checkpoint.Load(filepath.Join(out, "last.safetensors"))
+	require.NoError(t, err)
+	require.Equal(t, "0", f.Metadata["step"], "the last good checkpoint is kept")
+}
+
+// TestDeviceLost: a lost device stops the run, says how to resume, and
+// leaves the last checkpoint loadable.
+func TestDeviceLost(t *testing.T) {
+	data := fakeData(t, 208)
+	out := t.TempDir()
+	var sink bytes.Buffer
+	t.Setenv("VKNN_FAULT", "device-lost:40") // in epoch 2: 1 zeroing + 20 steps + 10 evals, then 9 steps
+	args := []string{"--data", data, "--batch", "8", "--val", "48", "--depth", "8", "--quiet", "--out", out, "--epochs", "3"}
+	err := run(context.Background(), args, &sink, &sink)
+	require.ErrorContains(t, err, "device was lost")
+	require.ErrorContains(t, err, "--resume")
+	f, err := checkpoint.Load(filepath.Join(out, "last.safetensors"))
+	require.NoError(t, err)
+	require.Equal(t, "20", f.Metadata["step"], "the epoch-1 checkpoint")
+	t.Setenv("VKNN_FAULT", "")
+	require.NoError(t, run(context.Background(), append(args, "--resume"), &sink, &sink))
+}
+
+// TestInterrupt: cancelling (Ctrl-C) saves the current step and says how
+// to continue.
+func TestInterrupt(t *testing.T) {
+	data := fakeData(t, 208)
+	out := t.TempDir()
+	var sink bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	args := []string{"--data", data, "--batch", "8", "--val", "48", "--depth", "8", "--quiet", "--out", out, "--iters", "5"}
+	require.NoError(t, run(ctx, args, &sink, &sink))
+	require.Contains(t, sink.String(), "interrupted at step 1")
+	f, err := checkpoint.Load(filepath.Join(out, "last.safetensors"))
+	require.NoError(t, err)
+	require.Equal(t, "1", f.Metadata["step"])
+}
