@@ -87,10 +87,10 @@ func runBN(e *env, _ []string) error {
 			if err != nil {
 				return nil, err
 			}
-			// Bytes: forward reads x twice (statistics), then x and writes y;
+			// Bytes: forward reads x (statistics), then x and writes y;
 			// backward reads x, y, dy (statistics), then again and writes dx.
 			f := float64(4 * n)
-			rows = append(rows, memRow{Layer: "batchnorm+relu", Shape: in.String(), Pass: "forward", Ms: fwd / 1e6, Bytes: 4 * f},
+			rows = append(rows, memRow{Layer: "batchnorm+relu", Shape: in.String(), Pass: "forward", Ms: fwd / 1e6, Bytes: 3 * f},
 				memRow{Layer: "batchnorm+relu", Shape: in.String(), Pass: "backward", Ms: bwd / 1e6, Bytes: 7 * f})
 		}
 		return rows, nil

@@ -1,0 +1,113 @@
+package layers
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vknn/vknn/gpu"
+	"github.com/vknn/vknn/internal/testgpu"
+	"github.com/vknn/vknn/perf"
+)
+
+// benchDevice opens the device without validation for benchmarks.
+func benchDevice(b *testing.B) *gpu.Manager {
+	m, err := gpu.Open(0, gpu.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close() })
+	return m
+}
+
+// reportGBs times record on the device (timestamps, median) and reports
+// GB/s for the given bytes moved.
+func reportGBs(b *testing.B, m *gpu.Manager, bytes float64, record func(s *gpu.Sequence)) {
+	s, err := m.NewSequence(gpu.SequenceOptions{Timestamps: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	record(s)
+	var ns float64
+	for b.Loop() {
+		if ns, err = perf.Sample(s, 1, 3); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(bytes/ns, "GB/s")
+	b.ReportMetric(ns/1e6, "ms")
+}
+
+// BenchmarkBatchNorm: training forward (statistics and apply, fused ReLU)
+// and backward at the ResNet-20 shapes, batch 128. Bytes: forward reads x
+// twice and writes y; backward reads x, y, dy twice and writes dx.
+// (The statistics pass reads x once.)
+func BenchmarkBatchNorm(b *testing.B) {
+	m := benchDevice(b)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, in := range bnShapes[:3] {
+		bn, err := NewBatchNormGPU(m, in, true, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, C := in.Len(), in.C
+		up := func(k int) *gpu.Buffer { return testgpu.Upload(b, m, testgpu.Rand(rng, k)) }
+		a := BNArgs{X: up(n), Y: up(n), Gamma: up(C), Beta: up(C), RunMean: up(C), RunVar: up(C), Mean: up(C), Invstd: up(C)}
+		g := BNGrads{DY: up(n), DX: up(n), DGamma: up(C), DBeta: up(C)}
+		b.Run(in.String()+"/forward", func(b *testing.B) {
+			reportGBs(b, m, float64(3*4*n), func(s *gpu.Sequence) { bn.ForwardTrain(s, a) })
+		})
+		b.Run(in.String()+"/backward", func(b *testing.B) {
+			reportGBs(b, m, float64(7*4*n), func(s *gpu.Sequence) { bn.Backward(s, a, g) })
+		})
+	}
+}
+
+// BenchmarkPool: max pooling 3x3/2 and global average pooling, forward and
+// backward, batch 128.
+func BenchmarkPool(b *testing.B) {
+	m := benchDevice(b)
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, in := range bnShapes[:3] {
+		p, err := NewPoolGPU(m, Pool2D{Max: true, Kernel: 3, Stride: 2, Pad: 1}, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		gp, err := NewGlobalPoolGPU(m, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, dx := testgpu.Upload(b, m, testgpu.Rand(rng, in.Len())), testgpu.Poisoned(b, m, in.Len())
+		y, g := testgpu.Poisoned(b, m, p.Out.Len()), testgpu.Poisoned(b, m, in.N*in.C)
+		xb, yb := float64(in.Bytes()), float64(p.Out.Bytes())
+		b.Run(in.String()+"/maxpool/forward", func(b *testing.B) {
+			reportGBs(b, m, xb+2*yb, func(s *gpu.Sequence) { p.Forward(s, x, y) })
+		})
+		b.Run(in.String()+"/maxpool/backward", func(b *testing.B) {
+			reportGBs(b, m, xb+2*yb, func(s *gpu.Sequence) { p.Backward(s, y, dx) })
+		})
+		b.Run(in.String()+"/global/forward", func(b *testing.B) {
+			reportGBs(b, m, xb, func(s *gpu.Sequence) { gp.Forward(s, x, g) })
+		})
+		b.Run(in.String()+"/global/backward", func(b *testing.B) {
+			reportGBs(b, m, xb, func(s *gpu.Sequence) { gp.Backward(s, g, dx) })
+		})
+	}
+}
+
+// BenchmarkSGD: one update of ResNet-20's 269,722 parameters (reads w, g,
+// v; writes w, v).
+func BenchmarkSGD(b *testing.B) {
+	m := benchDevice(b)
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n = 269722
+	o, err := NewSGDGPU(m, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := o.Set(SGD{LR: 1e-3, Momentum: 0.9, WD: 1e-4}); err != nil {
+		b.Fatal(err)
+	}
+	w, g, v := testgpu.Upload(b, m, testgpu.Rand(rng, n)), testgpu.Upload(b, m, testgpu.Rand(rng, n)), testgpu.Upload(b, m, testgpu.Rand(rng, n))
+	reportGBs(b, m, 5*4*n, func(s *gpu.Sequence) { o.Record(s, w, g, v) })
+}
