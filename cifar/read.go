@@ -112,7 +112,10 @@ func readRecords(name string, r io.Reader, size int64) (*Set, error) {
 	if n > maxRecords {
 		return nil, fmt.Errorf("cifar: %s: %d records, more than the %d a CIFAR file can hold", name, n, maxRecords)
 	}
-	s := &Set{Images: make([]byte, n*ImageSize), Labels: make([]byte, n)}
+	// Grow with the data actually read, not with the size the header
+	// claims: a short or hostile file costs only what it holds.
+	first := min(n, 1024)
+	s := &Set{Images: make([]byte, 0, first*ImageSize), Labels: make([]byte, 0, first)}
 	rec := make([]byte, RecordSize)
 	for i := range int(n) {
 		if _, err := io.ReadFull(r, rec); err != nil {
@@ -121,8 +124,8 @@ func readRecords(name string, r io.Reader, size int64) (*Set, error) {
 		if rec[0] >= Classes {
 			return nil, fmt.Errorf("cifar: %s: record %d (byte offset %d) has label %d, want 0-9", name, i, int64(i)*RecordSize, rec[0])
 		}
-		s.Labels[i] = rec[0]
-		copy(s.Images[i*ImageSize:], rec[1:])
+		s.Labels = append(s.Labels, rec[0])
+		s.Images = append(s.Images, rec[1:]...)
 	}
 	return s, nil
 }
