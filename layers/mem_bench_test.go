@@ -111,3 +111,59 @@ func BenchmarkSGD(b *testing.B) {
 	w, g, v := testgpu.Upload(b, m, testgpu.Rand(rng, n)), testgpu.Upload(b, m, testgpu.Rand(rng, n)), testgpu.Upload(b, m, testgpu.Rand(rng, n))
 	reportGBs(b, m, 5*4*n, func(s *gpu.Sequence) { o.Record(s, w, g, v) })
 }
+
+// BenchmarkShortcutA: option-A shortcut forward and backward (accumulate)
+// at ResNet-20's two transitions, batch 128.
+func BenchmarkShortcutA(b *testing.B) {
+	m := benchDevice(b)
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, tc := range []struct {
+		a  ShortcutA
+		in Shape
+	}{{ShortcutA{16, 32, 2}, Shape{128, 16, 32, 32}}, {ShortcutA{32, 64, 2}, Shape{128, 32, 16, 16}}} {
+		g, err := NewShortcutAGPU(m, tc.a, tc.in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, dx := testgpu.Upload(b, m, testgpu.Rand(rng, tc.in.Len())), testgpu.Upload(b, m, testgpu.Rand(rng, tc.in.Len()))
+		y := testgpu.Poisoned(b, m, g.Out.Len())
+		ob := float64(g.Out.Bytes())
+		b.Run(tc.in.String()+"/forward", func(b *testing.B) {
+			reportGBs(b, m, ob+ob/2, func(s *gpu.Sequence) { g.Forward(s, x, y) })
+		})
+		b.Run(tc.in.String()+"/backward", func(b *testing.B) {
+			reportGBs(b, m, float64(2*tc.in.Bytes())+ob/2, func(s *gpu.Sequence) { g.BackwardAdd(s, y, dx) })
+		})
+	}
+}
+
+// BenchmarkLinearLoss: ResNet-20's head at batch 128 — the 64→10 linear
+// layer, softmax cross-entropy with its gradient, and the linear backward.
+func BenchmarkLinearLoss(b *testing.B) {
+	m := benchDevice(b)
+	rng := rand.New(rand.NewPCG(5, 5))
+	l, n := Linear{In: 64, Out: 10}, 128
+	g, err := NewLinearGPU(m, l, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ce, err := NewSoftmaxCEGPU(m, n, l.Out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	labels, err := m.NewBuffer(uint64(4 * n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := labels.WriteInt32(make([]int32, n)); err != nil {
+		b.Fatal(err)
+	}
+	up := func(k int) *gpu.Buffer { return testgpu.Upload(b, m, testgpu.Rand(rng, k)) }
+	x, w, bias, z, dz, out, dx, dw, db := up(n*l.In), up(l.Out*l.In), up(l.Out), up(n*l.Out), up(n*l.Out), up(2), up(n*l.In), up(l.Out*l.In), up(l.Out)
+	bytes := float64(4 * (2*n*l.In + 3*l.Out*l.In + 4*n*l.Out))
+	reportGBs(b, m, bytes, func(s *gpu.Sequence) {
+		g.Forward(s, x, w, bias, z)
+		ce.Record(s, z, labels, dz, out)
+		g.Backward(s, x, w, dz, dx, dw, db)
+	})
+}
