@@ -42,8 +42,22 @@ func FuzzArchive(f *testing.F) {
 		if err := c.readArchive("fuzz.tar.gz", bytes.NewReader(data)); err != nil {
 			return
 		}
-		if _, err := c.finish("fuzz"); err != nil {
+		d, err := c.finish("fuzz")
+		if err != nil {
 			return
+		}
+		for _, set := range []*Set{d.Train, d.Test} {
+			if set == nil {
+				continue
+			}
+			if len(set.Images) != set.Len()*ImageSize {
+				t.Fatalf("%d image bytes for %d labels", len(set.Images), set.Len())
+			}
+			for _, l := range set.Labels {
+				if l >= Classes {
+					t.Fatalf("label %d accepted", l)
+				}
+			}
 		}
 	})
 }

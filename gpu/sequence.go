@@ -63,7 +63,6 @@ type Sequence struct {
 	nQueries   int
 	section    string
 	labels     []Timing // one per timestamp after the first
-	dispatches int
 	barriers   int
 	runs       int // submissions so far
 }
@@ -165,7 +164,6 @@ func (s *Sequence) Dispatch(k *Kernel, groups Groups, push []uint32, args ...Arg
 			uint32(4*len(push)), unsafe.Pointer(&push[0]))
 	}
 	vk.CmdDispatch(s.cmd, groups[0], groups[1], groups[2])
-	s.dispatches++
 	s.timestamp(s.section, k.Name())
 }
 
@@ -265,10 +263,6 @@ func (s *Sequence) Copy(src, dst Arg) {
 		[]vk.BufferCopy{{SrcOffset: vk.DeviceSize(a.Off), DstOffset: vk.DeviceSize(b.Off), Size: vk.DeviceSize(a.Size)}})
 	s.timestamp(s.section, "copy")
 }
-
-// Dispatches is the number of dispatches recorded; Barriers the number of
-// barriers placed between them.
-func (s *Sequence) Dispatches() int { return s.dispatches }
 
 // Barriers is the number of barriers recorded.
 func (s *Sequence) Barriers() int { return s.barriers }

@@ -37,6 +37,10 @@ var (
 
 const peakLocal = 256
 
+// copySpec is the vec4 copy kernel, for bandwidth and dispatch costs.
+var copySpec = gpu.KernelSpec{Name: "peak_copy", Code: shaders.Code("peak_copy"),
+	Access: "rw", PushBytes: 4, Spec: []uint32{peakLocal}}
+
 // MeasurePeak measures m's ceilings.
 func MeasurePeak(m *gpu.Manager, size PeakSize) (Peak, error) {
 	p := Peak{Device: m.Info().Name, CopyBytes: size.CopyBytes, FMAInvocations: size.Groups * peakLocal}
@@ -88,8 +92,7 @@ func measureFMA(m *gpu.Manager, size PeakSize) (float64, error) {
 }
 
 func measureCopy(m *gpu.Manager, size PeakSize) (float64, error) {
-	k, err := m.Kernel(gpu.KernelSpec{Name: "peak_copy", Code: shaders.Code("peak_copy"),
-		Access: "rw", PushBytes: 4, Spec: []uint32{peakLocal}})
+	k, err := m.Kernel(copySpec)
 	if err != nil {
 		return 0, err
 	}
@@ -140,8 +143,7 @@ func measureCopy(m *gpu.Manager, size PeakSize) (float64, error) {
 // measureOverheads times an empty submit and a chain of 101 tiny dependent
 // dispatches against a single one, on the host clock.
 func measureOverheads(m *gpu.Manager, reps int) (submitUs, dispatchUs float64, err error) {
-	k, err := m.Kernel(gpu.KernelSpec{Name: "peak_copy", Code: shaders.Code("peak_copy"),
-		Access: "rw", PushBytes: 4, Spec: []uint32{peakLocal}})
+	k, err := m.Kernel(copySpec)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -97,23 +96,6 @@ func download(b *gpu.Buffer, n int) ([]float32, error) {
 	return x, b.ReadFloat32(x)
 }
 
-// relErr is ‖a−b‖/‖b‖ (NaN anywhere gives +Inf).
-func relErr(a, b []float32) float64 {
-	var num, den float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		if d != d {
-			return math.Inf(1)
-		}
-		num += d * d
-		den += float64(b[i]) * float64(b[i])
-	}
-	if den == 0 {
-		return num
-	}
-	return math.Sqrt(num / den)
-}
-
 // timeSeq times a recorded sequence on the device: median of reps runs
 // after warm-up.
 func timeSeq(m *gpu.Manager, reps int, record func(s *gpu.Sequence)) (float64, error) {
@@ -133,16 +115,7 @@ func timeCPU(f func()) float64 {
 }
 
 func runConv(e *env, args []string) error {
-	m, err := e.open()
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	size := perf.Full
 	shapes := resnetConvs(e.batch)
-	if e.tiny {
-		size = perf.Tiny
-	}
 	if e.shape != "" {
 		s, err := parseShape(e.shape, e.batch)
 		if err != nil {
@@ -150,10 +123,11 @@ func runConv(e *env, args []string) error {
 		}
 		shapes = []convShape{s}
 	}
-	peak, err := perf.MeasurePeak(m, size)
+	m, size, peak, err := e.openPeak()
 	if err != nil {
 		return err
 	}
+	defer m.Close()
 	versions := []layers.ConvVersion{layers.ConvV2}
 	if e.naive {
 		versions = append(versions, layers.ConvV1)
@@ -209,7 +183,7 @@ func runConv(e *env, args []string) error {
 				if err != nil {
 					return err
 				}
-				e := relErr(got, ref[p.name])
+				e := perf.RelErr(got, ref[p.name])
 				if e > 1e-4 {
 					return fmt.Errorf("%s %s %v: GPU and CPU disagree (relative error %.2g)", sh.Name, p.name, v, e)
 				}

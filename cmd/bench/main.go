@@ -22,6 +22,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/vknn/vknn/gpu"
+	"github.com/vknn/vknn/perf"
 )
 
 type command struct {
@@ -116,6 +117,25 @@ func isSet(fs *flag.FlagSet, name string) bool {
 // open opens the chosen device.
 func (e *env) open() (*gpu.Manager, error) {
 	return gpu.Open(e.gpuIndex, gpu.Options{Validate: e.validate})
+}
+
+// openPeak opens the chosen device and measures its ceilings, at the size
+// --tiny selects; the caller closes the Manager.
+func (e *env) openPeak() (*gpu.Manager, perf.PeakSize, perf.Peak, error) {
+	size := perf.Full
+	if e.tiny {
+		size = perf.Tiny
+	}
+	m, err := e.open()
+	if err != nil {
+		return nil, size, perf.Peak{}, err
+	}
+	p, err := perf.MeasurePeak(m, size)
+	if err != nil {
+		m.Close()
+		return nil, size, p, err
+	}
+	return m, size, p, nil
 }
 
 // emit prints v as JSON, or the table that table writes.

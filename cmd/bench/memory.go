@@ -7,7 +7,6 @@ import (
 
 	"github.com/vknn/vknn/gpu"
 	"github.com/vknn/vknn/layers"
-	"github.com/vknn/vknn/perf"
 )
 
 // memRow is one line of the bn and pool tables.
@@ -27,19 +26,11 @@ func bnShapes(n int) []layers.Shape {
 
 // memBench measures copy bandwidth, runs measure, and prints its rows.
 func memBench(e *env, title string, measure func(m *gpu.Manager, reps int) ([]memRow, error)) error {
-	m, err := e.open()
+	m, size, peak, err := e.openPeak()
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	size := perf.Full
-	if e.tiny {
-		size = perf.Tiny
-	}
-	peak, err := perf.MeasurePeak(m, size)
-	if err != nil {
-		return err
-	}
 	rows, err := measure(m, size.Reps)
 	if err != nil {
 		return err

@@ -3,24 +3,14 @@ package main
 import (
 	"fmt"
 	"text/tabwriter"
-
-	"github.com/vknn/vknn/perf"
 )
 
 func runPeak(e *env, _ []string) error {
-	m, err := e.open()
+	m, _, p, err := e.openPeak()
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	size := perf.Full
-	if e.tiny {
-		size = perf.Tiny
-	}
-	p, err := perf.MeasurePeak(m, size)
-	if err != nil {
-		return err
-	}
 	return e.emit(p, func(w *tabwriter.Writer) {
 		fmt.Fprintf(w, "device\t%s\t\n", p.Device)
 		fmt.Fprintf(w, "fp32 FMA (vec4 chains)\t%.1f GFLOP/s\t\n", p.FMAGFlops)

@@ -188,10 +188,9 @@ func (s *session) initWeights() (int, error) {
 	if mom == nil {
 		mom = make([]float32, s.model.NParam)
 	}
-	for _, k := range []string{"seed", "batch"} {
-		want := map[string]string{"seed": strconv.FormatUint(s.o.seed, 10), "batch": strconv.Itoa(s.o.batch)}[k]
-		if got := f.Metadata[k]; got != "" && got != want {
-			return 0, fmt.Errorf("--resume: the run used --%s %s, not %s; pass the same flags", k, got, want)
+	for flag, want := range map[string]string{"seed": strconv.FormatUint(s.o.seed, 10), "batch": strconv.Itoa(s.o.batch)} {
+		if got := f.Metadata[flag]; got != "" && got != want {
+			return 0, fmt.Errorf("--resume: the run used --%s %s, not %s; pass the same flags", flag, got, want)
 		}
 	}
 	step, err := strconv.Atoi(f.Metadata["step"])

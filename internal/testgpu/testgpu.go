@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/vknn/vknn/gpu"
+	"github.com/vknn/vknn/perf"
 )
 
 // Open opens the device named by $VKNN_TEST_GPU (default 0) with the
@@ -84,26 +85,8 @@ func Download(t testing.TB, b *gpu.Buffer, n int) []float32 {
 	return x
 }
 
-// RelErr is ‖got−want‖/‖want‖ in float64; +Inf if got has a NaN or Inf,
-// or the lengths differ. When want is all zeros it is ‖got‖.
-func RelErr(got, want []float32) float64 {
-	if len(got) != len(want) {
-		return math.Inf(1)
-	}
-	var num, den float64
-	for i := range got {
-		g, w := float64(got[i]), float64(want[i])
-		if math.IsNaN(g) || math.IsInf(g, 0) {
-			return math.Inf(1)
-		}
-		num += (g - w) * (g - w)
-		den += w * w
-	}
-	if den == 0 {
-		return math.Sqrt(num)
-	}
-	return math.Sqrt(num / den)
-}
+// RelErr is perf.RelErr: ‖got−want‖/‖want‖, +Inf on NaN or Inf.
+func RelErr(got, want []float32) float64 { return perf.RelErr(got, want) }
 
 // Close fails t unless RelErr(got, want) < tol.
 func Close(t testing.TB, what string, got, want []float32, tol float64) {
