@@ -29,6 +29,7 @@ type DeviceInfo struct {
 	MaxStorageBufferRange   uint32
 	MaxPushConstantsBytes   uint32
 	SubgroupSize            uint32  // 0 where the device is older than Vulkan 1.1
+	SubgroupShuffle         bool    // compute shaders have subgroup shuffles, relative ones too
 	TimestampPeriodNs       float32 // nanoseconds per timestamp tick
 
 	physical         vk.PhysicalDevice
@@ -39,6 +40,13 @@ type DeviceInfo struct {
 func (d DeviceInfo) String() string {
 	return fmt.Sprintf("%d: %s [%s]", d.Index, d.Name, d.Type)
 }
+
+// The Vulkan bits for compute shaders and for the subgroup shuffle and
+// relative-shuffle operations.
+const (
+	computeStage = 0x20
+	shuffleOps   = 0x10 | 0x20
+)
 
 var typeRank = map[vk.PhysicalDeviceType]int{
 	vk.PhysicalDeviceTypeDiscreteGpu:   0,
@@ -155,6 +163,7 @@ func describe(in *instance, pd vk.PhysicalDevice) (DeviceInfo, vk.PhysicalDevice
 		MaxStorageBufferRange:   l.MaxStorageBufferRange,
 		MaxPushConstantsBytes:   l.MaxPushConstantsSize,
 		SubgroupSize:            extra.subgroupSize,
+		SubgroupShuffle:         extra.subgroupStages&computeStage != 0 && extra.subgroupOps&shuffleOps == shuffleOps,
 		TimestampPeriodNs:       l.TimestampPeriod,
 		physical:                pd,
 		api:                     api,
@@ -179,8 +188,12 @@ func FormatDevices(devs []DeviceInfo) string {
 			d.Type, d.Vendor, d.DriverName, d.DriverVersion, d.DriverInfo, d.APIVersion)
 		fmt.Fprintf(&b, "   device-local memory %.1f GiB, max storage buffer %d MiB\n",
 			float64(d.DeviceLocalBytes)/(1<<30), d.MaxStorageBufferRange>>20)
-		fmt.Fprintf(&b, "   workgroup: max size %v, max invocations %d, shared memory %d B, subgroup %d\n",
-			d.MaxWorkgroupSize, d.MaxWorkgroupInvocations, d.SharedMemoryBytes, d.SubgroupSize)
+		shuffles := "no shuffles"
+		if d.SubgroupShuffle {
+			shuffles = "shuffles"
+		}
+		fmt.Fprintf(&b, "   workgroup: max size %v, max invocations %d, shared memory %d B, subgroup %d (%s)\n",
+			d.MaxWorkgroupSize, d.MaxWorkgroupInvocations, d.SharedMemoryBytes, d.SubgroupSize, shuffles)
 		fmt.Fprintf(&b, "   max workgroup count %v, push constants %d B, timestamp period %g ns\n",
 			d.MaxWorkgroupCount, d.MaxPushConstantsBytes, d.TimestampPeriodNs)
 	}

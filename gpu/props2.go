@@ -15,7 +15,7 @@ typedef struct { uint32_t sType; void* pNext; uint64_t properties[256]; } vknnPr
 // which the binding lacks, with the subgroup and (Vulkan 1.2) driver
 // properties chained. It returns 0 when the entry point is missing.
 static int vknnQueryProps2(void* gipa, void* instance, void* pd, int withDriver,
-                           uint32_t* subgroupSize, char* driverName, char* driverInfo) {
+                           uint32_t* subgroupSize, uint32_t* subgroupStages, uint32_t* subgroupOps, char* driverName, char* driverInfo) {
 	vknnProps2Fn f = (vknnProps2Fn)((vknnGIPA)gipa)(instance, "vkGetPhysicalDeviceProperties2");
 	if (!f) return 0;
 	vknnSubgroupProps sg; memset(&sg, 0, sizeof sg); sg.sType = 1000094000;
@@ -24,6 +24,8 @@ static int vknnQueryProps2(void* gipa, void* instance, void* pd, int withDriver,
 	if (withDriver) sg.pNext = &drv;
 	f(pd, &p);
 	*subgroupSize = sg.subgroupSize;
+	*subgroupStages = sg.stages;
+	*subgroupOps = sg.ops;
 	memcpy(driverName, drv.name, 256); driverName[255] = 0;
 	memcpy(driverInfo, drv.info, 256); driverInfo[255] = 0;
 	return 1;
@@ -39,9 +41,11 @@ import (
 
 // extraProps holds what only vkGetPhysicalDeviceProperties2 tells.
 type extraProps struct {
-	subgroupSize uint32
-	driverName   string
-	driverInfo   string
+	subgroupSize   uint32
+	subgroupStages uint32 // VkShaderStageFlags
+	subgroupOps    uint32 // VkSubgroupFeatureFlags
+	driverName     string
+	driverInfo     string
 }
 
 // queryProps2 reads the subgroup size (Vulkan 1.1) and driver name (1.2) of
@@ -55,14 +59,15 @@ func queryProps2(inst vk.Instance, pd vk.PhysicalDevice, api uint32) extraProps 
 	if api >= vk.MakeVersion(1, 2, 0) {
 		withDriver = 1
 	}
-	var sg C.uint32_t
+	var sg, stages, ops C.uint32_t
 	var name, info [256]C.char
 	ok := C.vknnQueryProps2(loader.proc, *(*unsafe.Pointer)(unsafe.Pointer(&inst)),
-		*(*unsafe.Pointer)(unsafe.Pointer(&pd)), withDriver, &sg, &name[0], &info[0])
+		*(*unsafe.Pointer)(unsafe.Pointer(&pd)), withDriver, &sg, &stages, &ops, &name[0], &info[0])
 	if ok == 0 {
 		return out
 	}
 	out.subgroupSize = uint32(sg)
+	out.subgroupStages, out.subgroupOps = uint32(stages), uint32(ops)
 	out.driverName = C.GoString(&name[0])
 	out.driverInfo = C.GoString(&info[0])
 	return out

@@ -10,11 +10,23 @@ import (
 type ConvVersion int
 
 // The convolution versions. V1 is the naive one-invocation-per-output
-// reference; V2, the default, the register-tiled kernels.
+// reference; V2 the register-tiled kernels; V3 the same tiles with the
+// loads a subgroup shares made once and passed by subgroup shuffles, for
+// devices that load lane by lane (CPUs). DefaultConvVersion picks one.
 const (
 	ConvV1 ConvVersion = 1
 	ConvV2 ConvVersion = 2
+	ConvV3 ConvVersion = 3
 )
+
+// DefaultConvVersion is the fastest version for device d: V3 on CPU
+// devices (lavapipe) with subgroup shuffles, V2 elsewhere.
+func DefaultConvVersion(d gpu.DeviceInfo) ConvVersion {
+	if d.Type == "cpu" && d.SubgroupShuffle && d.SubgroupSize >= 4 && DefaultTiles.Local%int(d.SubgroupSize) == 0 {
+		return ConvV3
+	}
+	return ConvV2
+}
 
 // ConvTiles are the tile sizes of the v2 kernels (see shaders/conv_v2*.comp),
 // set through specialization constants.
@@ -27,10 +39,11 @@ type ConvTiles struct {
 	WTC   int // weight gradient: input channels per invocation
 	WTP   int // weight gradient: output columns per step
 	Rows  int // weight gradient: row segments per chunk (lavapipe's loop budget)
+	Chunk int // v3 weight gradient: row segments per chunk, a multiple of the subgroup size
 }
 
 // DefaultTiles are the tile sizes chosen by measurement (docs/perf.md).
-var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, WTP: 8, Rows: 64}
+var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, WTP: 8, Rows: 64, Chunk: 256}
 
 // ConvGPU records a convolution of one shape into sequences. It owns the
 // scratch buffer its weight gradient needs, allocated once.
@@ -78,16 +91,41 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 		g.fwdGroups, g.dgradGroups = flat(o.Len(), 64), flat(in.Len(), 64)
 		g.parts = in.N
 		g.wgradGroups = gpu.Groups{flat(c.WeightLen(), 64)[0], uint32(in.N), 1}
-	case ConvV2:
+	case ConvV2, ConvV3:
 		R, S := uint32(c.Kernel), uint32(c.Stride)
-		spec := func(stride, mode uint32) []uint32 {
-			return []uint32{uint32(t.Local), uint32(t.TK), uint32(t.TP), R, stride, mode, uint32(t.CB)}
+		name, sg := "conv_v2", 0
+		if v == ConvV3 {
+			name, sg = "conv_v3", int(m.Info().SubgroupSize)
+			if sg == 0 || t.Local%sg != 0 {
+				return nil, fmt.Errorf("layers: conv v3 needs subgroups that divide the workgroup of %d (subgroup size %d)", t.Local, sg)
+			}
 		}
-		g.fwd = ks.get("conv_v2", "rrrw", 9, spec(S, 0)...)
+		// spec is the specialization of one pass; v3 adds the subgroup size
+		// and whether the input rows can be read as vec4s (vecRows).
+		spec := func(stride, mode uint32, par ...uint32) []uint32 {
+			sp := append([]uint32{uint32(t.Local), uint32(t.TK), uint32(t.TP), R, stride, mode, uint32(t.CB)}, par...)
+			if v == ConvV3 {
+				sp = append(sp[:7:7], 0, 0, 0)
+				copy(sp[7:], par)
+				vec := uint32(0)
+				if mode != 2 {
+					src, dst := in, o
+					if mode == 1 {
+						src, dst = o, in
+					}
+					if t.vecRows(c, src, dst, int(stride), sg) {
+						vec = 1
+					}
+				}
+				sp = append(sp, uint32(sg), vec)
+			}
+			return sp
+		}
+		g.fwd = ks.get(name, "rrrw", 9, spec(S, 0)...)
 		g.fwdPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, hasBias)
 		g.fwdGroups = t.groups(o)
 		if c.Stride == 1 && c.Pad <= c.Kernel-1 {
-			g.dgrad = ks.get("conv_v2", "rrrw", 9, spec(1, 1)...)
+			g.dgrad = ks.get(name, "rrrw", 9, spec(1, 1)...)
 			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Kernel-1-c.Pad, 0)
 			g.dgradGroups = t.groups(in)
 		} else {
@@ -95,8 +133,8 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 			// modulo the stride: each meets a fixed subset of the taps.
 			for rp := range c.Stride {
 				for cp := range c.Stride {
-					sp := append(spec(S, 2), uint32(rp), uint32(cp), uint32(c.Pad))
-					g.dgradPar = append(g.dgradPar, ks.get("conv_v2", "rrrw", 9, sp...))
+					sp := spec(S, 2, uint32(rp), uint32(cp), uint32(c.Pad))
+					g.dgradPar = append(g.dgradPar, ks.get(name, "rrrw", 9, sp...))
 					rows := max(0, (in.H-rp+c.Stride-1)/c.Stride)
 					cols := max(0, (in.W-cp+c.Stride-1)/c.Stride)
 					tiles := in.N * rows * ((cols + t.TP - 1) / t.TP)
@@ -105,6 +143,10 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 				}
 			}
 			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Pad, 0)
+		}
+		if v == ConvV3 {
+			g.wgradV3(ks, t, sg)
+			break
 		}
 		g.wgrad = ks.get("conv_v2_wgrad", "rrw", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP), R, S)
 		tiles := (o.W + t.WTP - 1) / t.WTP
@@ -122,6 +164,36 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 	var err error
 	g.partial, err = m.NewBuffer(uint64(4 * g.parts * c.WeightLen()))
 	return g, err
+}
+
+// wgradV3 sets up conv_v3_wgrad: a subgroup per block of WTK x WTC
+// channels and chunk of t.Chunk row segments.
+func (g *ConvGPU) wgradV3(ks *kernels, t ConvTiles, sg int) {
+	c, in, o := g.Conv, g.In, g.Out
+	vec := uint32(0)
+	if t.vecRows(c, in, o, c.Stride, sg) {
+		vec = 1
+	}
+	g.wgrad = ks.get("conv_v3_wgrad", "rrw", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP),
+		uint32(c.Kernel), uint32(c.Stride), uint32(sg), vec)
+	chunk := max(sg, t.Chunk/sg*sg)
+	tiles := o.N * o.H * ((o.W + t.WTP - 1) / t.WTP)
+	g.parts = (tiles + chunk - 1) / chunk
+	g.wgradPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, chunk)
+	pairs := ((o.C + t.WTK - 1) / t.WTK) * ((in.C + t.WTC - 1) / t.WTC)
+	g.wgradGroups = gpu.Groups{flat(pairs, t.Local/sg)[0], uint32(g.parts), 1}
+}
+
+// vecRows tells whether conv_v3 may read the input rows of a pass from
+// src to dst as vec4s and take the columns beside a tile from the
+// neighbouring lanes: a 3x3 kernel with padding 1, rows of whole vec4s,
+// whole tiles, and a subgroup's tiles starting on a row.
+func (t ConvTiles) vecRows(c Conv2D, src, dst Shape, stride, sg int) bool {
+	if c.Kernel != 3 || c.Pad != 1 || stride > 2 || src.W != dst.W*stride || src.W%4 != 0 ||
+		t.TP*stride%4 != 0 || dst.W%t.TP != 0 {
+		return false
+	}
+	return sg%(dst.W/t.TP) == 0
 }
 
 // groups is the v2 grid for output shape o: tiles of TP columns, Local

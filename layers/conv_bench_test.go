@@ -19,7 +19,10 @@ func BenchmarkConv(b *testing.B) {
 	}
 	defer m.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, v := range []ConvVersion{ConvV2, ConvV1} {
+	for _, v := range []ConvVersion{ConvV3, ConvV2, ConvV1} {
+		if v == ConvV3 && DefaultConvVersion(m.Info()) != ConvV3 {
+			continue // v3 is for CPU devices
+		}
 		for _, tc := range resnetConvs[:5] {
 			g, err := NewConvGPU(m, tc.c, tc.in, v)
 			if err != nil {

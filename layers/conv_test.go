@@ -35,6 +35,15 @@ var oddConvs = []convCase{
 	{"odd1x1", Conv2D{In: 1, Out: 1, Kernel: 1, Stride: 1, Pad: 0}, Shape{1, 1, 1, 1}},
 }
 
+// vecConvs take conv_v3's vec4 row path (3x3, padding 1, rows of whole
+// tiles) with channel counts off the tiles and partial workgroups.
+var vecConvs = []convCase{
+	{"vec16s1", Conv2D{In: 5, Out: 7, Kernel: 3, Stride: 1, Pad: 1}, Shape{3, 5, 16, 16}},
+	{"vec8s1", Conv2D{In: 6, Out: 4, Kernel: 3, Stride: 1, Pad: 1, Bias: true}, Shape{2, 6, 8, 8}},
+	{"vec32s2", Conv2D{In: 5, Out: 20, Kernel: 3, Stride: 2, Pad: 1}, Shape{3, 5, 32, 32}},
+	{"vec16s2", Conv2D{In: 9, Out: 3, Kernel: 3, Stride: 2, Pad: 1}, Shape{1, 9, 16, 16}},
+}
+
 // TestConvCPUGradients checks the CPU backward against finite differences
 // of loss = sum(y * g) in float64.
 func TestConvCPUGradients(t *testing.T) {
@@ -104,14 +113,43 @@ func runConvGPU(t *testing.T, m *gpu.Manager, rng *rand.Rand, tc convCase, v Con
 func TestConvGPU(t *testing.T) {
 	m := testgpu.Open(t)
 	rng := rand.New(rand.NewPCG(13, 14))
-	for _, v := range []ConvVersion{ConvV1, ConvV2} {
+	for _, v := range []ConvVersion{ConvV1, ConvV2, ConvV3} {
 		// v1 is slow: the odd shapes and one ResNet shape suffice for it.
 		cases := append(append([]convCase{}, oddConvs...), resnetConvs[4])
-		if v == ConvV2 {
-			cases = append(append([]convCase{}, oddConvs...), resnetConvs...)
+		if v != ConvV1 {
+			cases = append(append(append([]convCase{}, oddConvs...), vecConvs...), resnetConvs...)
 		}
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("v%d/%s", v, tc.name), func(t *testing.T) { runConvGPU(t, m, rng, tc, v) })
+		}
+	}
+}
+
+// TestVecRows checks which passes take conv_v3's vec4 row path.
+func TestVecRows(t *testing.T) {
+	tl := DefaultTiles
+	for _, tc := range []struct {
+		name   string
+		c      Conv2D
+		in     Shape
+		sg     int
+		fwd, d bool // forward, stride-1 data gradient
+	}{
+		{"16x32x32", resnetConvs[0].c, resnetConvs[0].in, 8, true, true},
+		{"64x8x8", resnetConvs[2].c, resnetConvs[2].in, 8, true, true},
+		{"16to32s2", resnetConvs[3].c, resnetConvs[3].in, 8, true, false},
+		{"subgroup 4, 4 tiles a row", resnetConvs[0].c, resnetConvs[0].in, 4, true, true},
+		{"subgroup 2, 4 tiles a row", resnetConvs[0].c, resnetConvs[0].in, 2, false, false},
+		{"width 12", vecConvs[0].c, Shape{1, 5, 12, 12}, 8, false, false},
+		{"width 24: 3 tiles a row", vecConvs[0].c, Shape{1, 5, 24, 24}, 8, false, false},
+		{"padding 0", Conv2D{In: 2, Out: 2, Kernel: 3, Stride: 1}, Shape{1, 2, 18, 18}, 8, false, false},
+		{"5x5", Conv2D{In: 2, Out: 2, Kernel: 5, Stride: 1, Pad: 2}, Shape{1, 2, 16, 16}, 8, false, false},
+	} {
+		o := tc.c.OutShape(tc.in)
+		fwd := tl.vecRows(tc.c, tc.in, o, tc.c.Stride, tc.sg)
+		d := tc.c.Stride == 1 && tl.vecRows(tc.c, o, tc.in, 1, tc.sg)
+		if fwd != tc.fwd || d != tc.d {
+			t.Errorf("%s: forward %v, data gradient %v; want %v, %v", tc.name, fwd, d, tc.fwd, tc.d)
 		}
 	}
 }

@@ -33,7 +33,7 @@ func (r *recorder) conv(name string, c convRef, x *gpu.Buffer, in layers.Shape) 
 	if r.err != nil {
 		return nil, layers.Shape{}
 	}
-	g, err := layers.NewConvGPU(r.g.t.Mgr, c.Conv, in, layers.ConvV2)
+	g, err := layers.NewConvGPU(r.g.t.Mgr, c.Conv, in, layers.DefaultConvVersion(r.g.t.Mgr.Info()))
 	if err != nil {
 		r.err = fmt.Errorf("%s: %w", name, err)
 		return nil, layers.Shape{}

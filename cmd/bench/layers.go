@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -96,6 +97,15 @@ func download(b *gpu.Buffer, n int) ([]float32, error) {
 	return x, b.ReadFloat32(x)
 }
 
+// nans is n NaNs.
+func nans(n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(math.NaN())
+	}
+	return x
+}
+
 // timeSeq times a recorded sequence on the device: median of reps runs
 // after warm-up.
 func timeSeq(m *gpu.Manager, reps int, record func(s *gpu.Sequence)) (float64, error) {
@@ -128,7 +138,12 @@ func runConv(e *env, args []string) error {
 		return err
 	}
 	defer m.Close()
-	versions := []layers.ConvVersion{layers.ConvV2}
+	// The device's default version, v2 beside it where the default is
+	// another, and the naive v1 on request.
+	versions := []layers.ConvVersion{layers.DefaultConvVersion(m.Info())}
+	if versions[0] != layers.ConvV2 {
+		versions = append(versions, layers.ConvV2)
+	}
 	if e.naive {
 		versions = append(versions, layers.ConvV1)
 	}
@@ -158,6 +173,13 @@ func runConv(e *env, args []string) error {
 			}
 		}
 		for _, v := range versions {
+			// NaN in the outputs before each version: an element a kernel
+			// fails to write cannot pass.
+			for pass, r := range ref {
+				if err := outs[pass].WriteFloat32(nans(len(r))); err != nil {
+					return err
+				}
+			}
 			g, err := layers.NewConvGPU(m, c, in, v)
 			if err != nil {
 				return err

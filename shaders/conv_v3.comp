@@ -1,0 +1,163 @@
+#version 450
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_shuffle_relative : require
+// conv_v3: conv_v2 (forward and gradient to the input, same modes, tiles
+// and weight staging) for devices where every invocation's load is a
+// gather of its own, such as lavapipe, which runs a subgroup as the lanes
+// of one SIMD register and loads lane by lane. v3 loads each value a
+// subgroup needs once and passes it between lanes with subgroup shuffles.
+//
+// - Weights: all invocations of a workgroup use the same ones. Per input
+//   channel and kernel row the RK*TK/4 weight vec4s are spread over the SG
+//   lanes, each lane reading one or two; a tap's vec4 then reaches every
+//   lane by subgroupShuffle from a lane known when the loop is unrolled.
+//   (TK=16, SG=8: 2 shared-memory loads where v2 makes 12.)
+// - Inputs (MODE 0 and 1): see conv_rows.glsl; with VEC=1 a lane reads
+//   its own columns as vec4s and the one either side from its neighbours.
+// - No divergent control flow around a shuffle: rows and columns outside
+//   the input read a clamped address and are multiplied by 0.
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint TK = 16;
+layout(constant_id = 2) const uint TP = 8;
+layout(constant_id = 3) const uint RK = 3;
+layout(constant_id = 4) const uint STRIDE = 1;
+layout(constant_id = 5) const uint MODE = 0;
+layout(constant_id = 6) const uint CB = 8;
+layout(constant_id = 7) const uint ROWPAR = 0;
+layout(constant_id = 8) const uint COLPAR = 0;
+layout(constant_id = 9) const uint PAD2 = 0;
+layout(constant_id = 10) const uint SG = 8; // the subgroup size
+layout(constant_id = 11) const uint VEC = 0;
+
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 0) readonly buffer X4 { vec4 x4[]; };
+layout(std430, binding = 1) readonly buffer Wt { float w[]; };
+layout(std430, binding = 2) readonly buffer B { float b[]; };
+layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(push_constant) uniform Params {
+	uint N, Ci, Hi, Wi;
+	uint Co, Ho, Wo, pad;
+	uint hasBias;
+};
+
+const uint WIN = (TP - 1) * STRIDE + RK;
+const uint WSH = CB * RK * RK * TK / 4;
+const uint WV = RK * TK / 4; // weight vec4s per input channel and kernel row
+const uint NL = (WV + SG - 1) / SG;
+shared vec4 wsh[WSH];
+
+#include "conv_rows.glsl"
+
+float weight(uint o, uint i, uint r, uint s) {
+	if (MODE == 1) return w[((i * Co + o) * RK + (RK - 1 - r)) * RK + (RK - 1 - s)];
+	if (MODE == 2) return w[((i * Co + o) * RK + r) * RK + s];
+	return w[((o * Ci + i) * RK + r) * RK + s];
+}
+
+// rowWeights reads this lane's share of the weights of staged channel cc,
+// kernel row r.
+void rowWeights(uint cc, uint r, out vec4 wl[NL]) {
+	[[unroll]] for (uint j = 0; j < NL; j++)
+		wl[j] = wsh[min((cc * RK + r) * WV + j * SG + gl_SubgroupInvocationID, WSH - 1)];
+}
+
+// tapWeights is the vec4 i of a row's weights (tap s, channels 4kq..4kq+3
+// for i = s*TK/4 + kq), in every lane.
+vec4 tapWeights(vec4 wl[NL], uint i) { return subgroupShuffle(wl[i / SG], i % SG); }
+
+void main() {
+	const uint WG = gl_WorkGroupSize.x;
+	uint kb = gl_WorkGroupID.y * TK;
+	const uint step = MODE == 2 ? STRIDE : 1;
+	const uint a = MODE == 2 ? COLPAR : 0, ra = MODE == 2 ? ROWPAR : 0;
+	uint nCols = Wo > a ? (Wo - a + step - 1) / step : 0;
+	uint nRows = Ho > ra ? (Ho - ra + step - 1) / step : 0;
+	uint tilesPerRow = (nCols + TP - 1) / TP;
+	uint tile = gl_WorkGroupID.x * WG + gl_SubgroupID * SG + gl_SubgroupInvocationID;
+	bool live = tile < N * nRows * tilesPerRow;
+	uint q0 = (tile % tilesPerRow) * TP;
+	uint p = ra + ((tile / tilesPerRow) % max(nRows, 1)) * step;
+	uint n = min(tile / (tilesPerRow * max(nRows, 1)), N - 1);
+
+	vec4 acc[TK / 4][TP];
+	[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
+		vec4 bias = vec4(0);
+		if (hasBias != 0) {
+			[[unroll]] for (uint t = 0; t < 4; t++) {
+				uint k = kb + 4 * kq + t;
+				bias[t] = k < Co ? b[k] : 0.0;
+			}
+		}
+		[[unroll]] for (uint j = 0; j < TP; j++) acc[kq][j] = bias;
+	}
+
+	for (uint c0 = 0; c0 < Ci; c0 += CB) {
+		barrier();
+		for (uint e = gl_LocalInvocationID.x; e < CB * RK * RK * TK; e += WG) {
+			uint kk = e % TK, rest = e / TK;
+			uint s = rest % RK, r = (rest / RK) % RK, cc = rest / (RK * RK);
+			float v = 0.0;
+			if (kb + kk < Co && c0 + cc < Ci) v = weight(kb + kk, c0 + cc, r, s);
+			wsh[e / 4][e % 4] = v;
+		}
+		barrier();
+		uint cEnd = min(CB, Ci - c0);
+		for (uint cc = 0; cc < cEnd; cc++) {
+			uint plane = (n * Ci + c0 + cc) * Hi;
+			[[unroll]] for (uint r = 0; r < RK; r++) {
+				if (MODE != 2) {
+					vec4 wl[NL];
+					rowWeights(cc, r, wl);
+					int h = int(p * STRIDE + r) - int(pad);
+					float hz = h >= 0 && h < int(Hi) ? 1.0 : 0.0;
+					uint row = (plane + uint(clamp(h, 0, int(Hi) - 1))) * Wi;
+					float seg[WIN];
+					inputRow(row, q0, hz, pad, Wi, Wo, seg);
+					[[unroll]] for (uint s = 0; s < RK; s++) {
+						[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
+							vec4 wv = tapWeights(wl, s * (TK / 4) + kq);
+							[[unroll]] for (uint j = 0; j < TP; j++) acc[kq][j] += wv * seg[j * STRIDE + s];
+						}
+					}
+				} else {
+					// As in v2: only the taps with (ROWPAR + pad - r) and
+					// (COLPAR + pad - s) divisible by STRIDE.
+					if ((ROWPAR + PAD2 + RK * STRIDE - r) % STRIDE != 0) continue;
+					vec4 wl[NL];
+					rowWeights(cc, r, wl);
+					int ph = int(p + PAD2) - int(r);
+					float hz = ph >= 0 && ph / int(STRIDE) < int(Hi) ? 1.0 : 0.0;
+					uint row = (plane + uint(clamp(ph / int(STRIDE), 0, int(Hi) - 1))) * Wi;
+					[[unroll]] for (uint s = 0; s < RK; s++) {
+						if ((COLPAR + PAD2 + RK * STRIDE - s) % STRIDE != 0) continue;
+						int qs = (int(COLPAR + PAD2) - int(s)) / int(STRIDE) + int(q0);
+						float seg[TP];
+						[[unroll]] for (uint j = 0; j < TP; j++) {
+							int q = qs + int(j);
+							float v = x[row + uint(clamp(q, 0, int(Wi) - 1))];
+							seg[j] = q >= 0 && q < int(Wi) ? v * hz : 0.0;
+						}
+						[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
+							vec4 wv = tapWeights(wl, s * (TK / 4) + kq);
+							[[unroll]] for (uint j = 0; j < TP; j++) acc[kq][j] += wv * seg[j];
+						}
+					}
+				}
+			}
+		}
+	}
+	if (!live) return;
+	[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
+		[[unroll]] for (uint t = 0; t < 4; t++) {
+			uint k = kb + 4 * kq + t;
+			if (k >= Co) continue;
+			uint base = ((n * Co + k) * Ho + p) * Wo;
+			[[unroll]] for (uint j = 0; j < TP; j++) {
+				uint col = a + (q0 + j) * step;
+				if (q0 + j < nCols && col < Wo) y[base + col] = acc[kq][j][t];
+			}
+		}
+	}
+}
