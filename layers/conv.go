@@ -107,15 +107,13 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 			if v == ConvV3 {
 				sp = append(sp[:7:7], 0, 0, 0)
 				copy(sp[7:], par)
+				src, dst := in, o
+				if mode != 0 {
+					src, dst = o, in
+				}
 				vec := uint32(0)
-				if mode != 2 {
-					src, dst := in, o
-					if mode == 1 {
-						src, dst = o, in
-					}
-					if t.vecRows(c, src, dst, int(stride), sg) {
-						vec = 1
-					}
+				if mode == 2 && t.vecRowsStrided(c, src, dst, sg) || mode != 2 && t.vecRows(c, src, dst, int(stride), sg) {
+					vec = 1
 				}
 				sp = append(sp, uint32(sg), vec)
 			}
@@ -128,6 +126,16 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 			g.dgrad = ks.get(name, "rrrw", 9, spec(1, 1)...)
 			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Kernel-1-c.Pad, 0)
 			g.dgradGroups = t.groups(in)
+		} else if v == ConvV3 && t.vecRowsStrided(c, o, in, sg) {
+			// All four remainders in one pass (conv_v3 MODE 3), tiles of
+			// TP dy columns (2 x 2TP dx values) and TK/2 channels: four
+			// sets of accumulators, twice the other passes' (measured
+			// best, docs/perf.md).
+			t3 := t
+			t3.TK = max(4, t.TK/2/4*4)
+			g.dgrad = ks.get(name, "rrrw", 9, uint32(t3.Local), uint32(t3.TK), uint32(t3.TP), R, S, 3, uint32(t3.CB), 0, 0, 0, uint32(sg), 1)
+			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Pad, 0)
+			g.dgradGroups = t3.groups(Shape{in.N, in.C, in.H / 2, in.W / 2})
 		} else {
 			// One pipeline per remainder of the output row and column
 			// modulo the stride: each meets a fixed subset of the taps.
@@ -194,6 +202,19 @@ func (t ConvTiles) vecRows(c Conv2D, src, dst Shape, stride, sg int) bool {
 		return false
 	}
 	return sg%(dst.W/t.TP) == 0
+}
+
+// vecRowsStrided tells whether conv_v3 may compute the data gradient of a
+// stride-2 3x3 convolution with padding 1, from dy (src) to dx (dst), in
+// one pass (MODE 3): dx of even size, dy rows of whole vec4s and tiles, a
+// subgroup's tiles starting on a row.
+func (t ConvTiles) vecRowsStrided(c Conv2D, src, dst Shape, sg int) bool {
+	if c.Kernel != 3 || c.Pad != 1 || c.Stride != 2 || dst.W%2 != 0 || dst.H%2 != 0 ||
+		src.W != dst.W/2 || src.H != dst.H/2 ||
+		src.W%4 != 0 || src.W%t.TP != 0 {
+		return false
+	}
+	return sg%(src.W/t.TP) == 0
 }
 
 // groups is the v2 grid for output shape o: tiles of TP columns, Local

@@ -133,11 +133,14 @@ func TestVecRows(t *testing.T) {
 		c      Conv2D
 		in     Shape
 		sg     int
-		fwd, d bool // forward, stride-1 data gradient
+		fwd, d bool // forward, data gradient
 	}{
 		{"16x32x32", resnetConvs[0].c, resnetConvs[0].in, 8, true, true},
 		{"64x8x8", resnetConvs[2].c, resnetConvs[2].in, 8, true, true},
-		{"16to32s2", resnetConvs[3].c, resnetConvs[3].in, 8, true, false},
+		{"16to32s2", resnetConvs[3].c, resnetConvs[3].in, 8, true, true},
+		{"32to64s2", resnetConvs[4].c, resnetConvs[4].in, 8, true, true},
+		{"s2, subgroup 1", resnetConvs[3].c, resnetConvs[3].in, 1, false, false},
+		{"s2, width 48: 3 tiles a row", resnetConvs[3].c, Shape{1, 16, 48, 48}, 8, false, false},
 		{"subgroup 4, 4 tiles a row", resnetConvs[0].c, resnetConvs[0].in, 4, true, true},
 		{"subgroup 2, 4 tiles a row", resnetConvs[0].c, resnetConvs[0].in, 2, false, false},
 		{"width 12", vecConvs[0].c, Shape{1, 5, 12, 12}, 8, false, false},
@@ -147,7 +150,7 @@ func TestVecRows(t *testing.T) {
 	} {
 		o := tc.c.OutShape(tc.in)
 		fwd := tl.vecRows(tc.c, tc.in, o, tc.c.Stride, tc.sg)
-		d := tc.c.Stride == 1 && tl.vecRows(tc.c, o, tc.in, 1, tc.sg)
+		d := tc.c.Stride == 1 && tl.vecRows(tc.c, o, tc.in, 1, tc.sg) || tl.vecRowsStrided(tc.c, o, tc.in, tc.sg)
 		if fwd != tc.fwd || d != tc.d {
 			t.Errorf("%s: forward %v, data gradient %v; want %v, %v", tc.name, fwd, d, tc.fwd, tc.d)
 		}

@@ -16,6 +16,9 @@
 //   (TK=16, SG=8: 2 shared-memory loads where v2 makes 12.)
 // - Inputs (MODE 0 and 1): see conv_rows.glsl; with VEC=1 a lane reads
 //   its own columns as vec4s and the one either side from its neighbours.
+//   MODE 2 with VEC=1 (3x3, stride 2, padding 1): a lane's taps read dy
+//   columns q0.. or q0+1..; it reads q0..q0+TP-1 as vec4s and takes
+//   q0+TP from the next lane.
 // - No divergent control flow around a shuffle: rows and columns outside
 //   the input read a clamped address and are multiplied by 0.
 layout(local_size_x_id = 0) in;
@@ -46,13 +49,15 @@ const uint WIN = (TP - 1) * STRIDE + RK;
 const uint WSH = CB * RK * RK * TK / 4;
 const uint WV = RK * TK / 4; // weight vec4s per input channel and kernel row
 const uint NL = (WV + SG - 1) / SG;
+const uint TP1 = TP + 1; // MODE 3: a dy row segment and the next column
+const uint PAR = MODE == 3 ? 4 : 1; // accumulator sets: MODE 3's (row, column) remainders
 shared vec4 wsh[WSH];
 
 #include "conv_rows.glsl"
 
 float weight(uint o, uint i, uint r, uint s) {
 	if (MODE == 1) return w[((i * Co + o) * RK + (RK - 1 - r)) * RK + (RK - 1 - s)];
-	if (MODE == 2) return w[((i * Co + o) * RK + r) * RK + s];
+	if (MODE >= 2) return w[((i * Co + o) * RK + r) * RK + s];
 	return w[((o * Ci + i) * RK + r) * RK + s];
 }
 
@@ -67,10 +72,23 @@ void rowWeights(uint cc, uint r, out vec4 wl[NL]) {
 // for i = s*TK/4 + kq), in every lane.
 vec4 tapWeights(vec4 wl[NL], uint i) { return subgroupShuffle(wl[i / SG], i % SG); }
 
+// dyRow reads dy row i of a plane from column q0: TP columns as vec4s and
+// column q0+TP from the next lane, 0 outside dy.
+void dyRow(uint plane, uint i, uint q0, out float seg[TP1]) {
+	float hz = i < Hi ? 1.0 : 0.0;
+	uint row = (plane + min(i, Hi - 1)) * Wi;
+	[[unroll]] for (uint k = 0; k < TP / 4; k++) {
+		vec4 v = x4[(row + q0) / 4 + k] * hz;
+		[[unroll]] for (uint t = 0; t < 4; t++) seg[4 * k + t] = v[t];
+	}
+	float next = subgroupShuffleDown(seg[0], 1);
+	[[unroll]] for (uint j = TP; j <= TP; j++) seg[j] = q0 + TP < Wi ? next : 0.0;
+}
+
 void main() {
 	const uint WG = gl_WorkGroupSize.x;
 	uint kb = gl_WorkGroupID.y * TK;
-	const uint step = MODE == 2 ? STRIDE : 1;
+	const uint step = MODE >= 2 ? STRIDE : 1;
 	const uint a = MODE == 2 ? COLPAR : 0, ra = MODE == 2 ? ROWPAR : 0;
 	uint nCols = Wo > a ? (Wo - a + step - 1) / step : 0;
 	uint nRows = Ho > ra ? (Ho - ra + step - 1) / step : 0;
@@ -81,7 +99,7 @@ void main() {
 	uint p = ra + ((tile / tilesPerRow) % max(nRows, 1)) * step;
 	uint n = min(tile / (tilesPerRow * max(nRows, 1)), N - 1);
 
-	vec4 acc[TK / 4][TP];
+	vec4 acc[PAR][TK / 4][TP];
 	[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
 		vec4 bias = vec4(0);
 		if (hasBias != 0) {
@@ -90,7 +108,8 @@ void main() {
 				bias[t] = k < Co ? b[k] : 0.0;
 			}
 		}
-		[[unroll]] for (uint j = 0; j < TP; j++) acc[kq][j] = bias;
+		[[unroll]] for (uint e = 0; e < PAR; e++)
+			[[unroll]] for (uint j = 0; j < TP; j++) acc[e][kq][j] = bias;
 	}
 
 	for (uint c0 = 0; c0 < Ci; c0 += CB) {
@@ -106,8 +125,31 @@ void main() {
 		uint cEnd = min(CB, Ci - c0);
 		for (uint cc = 0; cc < cEnd; cc++) {
 			uint plane = (n * Ci + c0 + cc) * Hi;
+			if (MODE == 3) {
+			// MODE 3: the gradient to the input of a 3x3 convolution
+			// with stride 2 and padding 1, all four remainders of dx rows 2i, 2i+1
+			// and columns 2(q0+j), 2(q0+j)+1 at once: they read dy rows i and i+1,
+			// columns q0+j and q0+j+1, and each tap (r, s) feeds one remainder,
+			// ((r+1)%2, (s+1)%2), from dy row i+(r==0) and column q0+j+(s==0).
+				float row0[TP1], row1[TP1];
+				dyRow(plane, p / 2, q0, row0);
+				dyRow(plane, p / 2 + 1, q0, row1);
+				[[unroll]] for (uint r = 0; r < RK; r++) {
+					vec4 wl[NL];
+					rowWeights(cc, r, wl);
+					[[unroll]] for (uint s = 0; s < RK; s++) {
+						uint e = ((r + 1) % 2) * 2 + (s + 1) % 2;
+						uint dr = r == 0 ? 1 : 0, dc = s == 0 ? 1 : 0;
+						[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
+							vec4 wv = tapWeights(wl, s * (TK / 4) + kq);
+							[[unroll]] for (uint j = 0; j < TP; j++) acc[e][kq][j] += wv * (dr == 0 ? row0[j + dc] : row1[j + dc]);
+						}
+					}
+				}
+				continue;
+			}
 			[[unroll]] for (uint r = 0; r < RK; r++) {
-				if (MODE != 2) {
+				if (MODE < 2) {
 					vec4 wl[NL];
 					rowWeights(cc, r, wl);
 					int h = int(p * STRIDE + r) - int(pad);
@@ -118,7 +160,7 @@ void main() {
 					[[unroll]] for (uint s = 0; s < RK; s++) {
 						[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
 							vec4 wv = tapWeights(wl, s * (TK / 4) + kq);
-							[[unroll]] for (uint j = 0; j < TP; j++) acc[kq][j] += wv * seg[j * STRIDE + s];
+							[[unroll]] for (uint j = 0; j < TP; j++) acc[0][kq][j] += wv * seg[j * STRIDE + s];
 						}
 					}
 				} else {
@@ -130,18 +172,34 @@ void main() {
 					int ph = int(p + PAD2) - int(r);
 					float hz = ph >= 0 && ph / int(STRIDE) < int(Hi) ? 1.0 : 0.0;
 					uint row = (plane + uint(clamp(ph / int(STRIDE), 0, int(Hi) - 1))) * Wi;
+					// VEC: this lane's TP dy columns from q0 as vec4s, the next
+					// lane's first beside them (taps here read q0 or q0+1 on).
+					float own[TP], next = 0.0;
+					if (VEC != 0) {
+						[[unroll]] for (uint i = 0; i < TP / 4; i++) {
+							vec4 v = x4[(row + q0) / 4 + i] * hz;
+							[[unroll]] for (uint t = 0; t < 4; t++) own[4 * i + t] = v[t];
+						}
+						next = subgroupShuffleDown(own[0], 1);
+						next = q0 + TP < Wi ? next : 0.0;
+					}
 					[[unroll]] for (uint s = 0; s < RK; s++) {
 						if ((COLPAR + PAD2 + RK * STRIDE - s) % STRIDE != 0) continue;
-						int qs = (int(COLPAR + PAD2) - int(s)) / int(STRIDE) + int(q0);
+						const int d = (int(COLPAR + PAD2) - int(s)) / int(STRIDE);
+						int qs = d + int(q0);
 						float seg[TP];
 						[[unroll]] for (uint j = 0; j < TP; j++) {
+							if (VEC != 0) {
+								seg[j] = j + d < TP ? own[j + d] : next;
+								continue;
+							}
 							int q = qs + int(j);
 							float v = x[row + uint(clamp(q, 0, int(Wi) - 1))];
 							seg[j] = q >= 0 && q < int(Wi) ? v * hz : 0.0;
 						}
 						[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
 							vec4 wv = tapWeights(wl, s * (TK / 4) + kq);
-							[[unroll]] for (uint j = 0; j < TP; j++) acc[kq][j] += wv * seg[j];
+							[[unroll]] for (uint j = 0; j < TP; j++) acc[0][kq][j] += wv * seg[j];
 						}
 					}
 				}
@@ -149,14 +207,17 @@ void main() {
 		}
 	}
 	if (!live) return;
-	[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
-		[[unroll]] for (uint t = 0; t < 4; t++) {
-			uint k = kb + 4 * kq + t;
-			if (k >= Co) continue;
-			uint base = ((n * Co + k) * Ho + p) * Wo;
-			[[unroll]] for (uint j = 0; j < TP; j++) {
-				uint col = a + (q0 + j) * step;
-				if (q0 + j < nCols && col < Wo) y[base + col] = acc[kq][j][t];
+	[[unroll]] for (uint e = 0; e < PAR; e++) {
+		uint rp = e / 2, cp = e % 2; // MODE 3's remainders
+		[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
+			[[unroll]] for (uint t = 0; t < 4; t++) {
+				uint k = kb + 4 * kq + t;
+				if (k >= Co) continue;
+				uint base = ((n * Co + k) * Ho + p + rp) * Wo;
+				[[unroll]] for (uint j = 0; j < TP; j++) {
+					uint col = a + (q0 + j) * step + cp;
+					if (q0 + j < nCols && col < Wo) y[base + col] = acc[e][kq][j][t];
+				}
 			}
 		}
 	}
