@@ -105,7 +105,7 @@ func runStep(e *env, _ []string) error {
 func kind(section, kernel string) string {
 	back := strings.HasSuffix(section, ".backward")
 	switch {
-	case strings.HasPrefix(kernel, "conv_v2_wgrad"), kernel == "reduce_partials":
+	case strings.HasPrefix(kernel, "conv") && strings.Contains(kernel, "wgrad"), kernel == "reduce_partials":
 		return "conv weight grad"
 	case strings.HasPrefix(kernel, "conv") && back:
 		return "conv data grad"
