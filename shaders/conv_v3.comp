@@ -19,6 +19,17 @@
 //   MODE 2 with VEC=1 (3x3, stride 2, padding 1): a lane's taps read dy
 //   columns q0.. or q0+1..; it reads q0..q0+TP-1 as vec4s and takes
 //   q0+TP from the next lane.
+// - MODE 3 (v3 only): the gradient to the input of a 3x3 convolution with
+//   stride 2 and padding 1, all four remainders at once: an invocation
+//   computes dx rows 2i, 2i+1 x columns 2(q0+j), 2(q0+j)+1, which read dy
+//   rows i, i+1 and columns q0+j, q0+j+1 only; each of the nine taps feeds
+//   one remainder. One pass, every staged weight used (MODE 2 stages all
+//   nine taps for one remainder's 1, 2 or 4). Needs VEC's conditions and
+//   an even dx.
+//
+// Tiles are numbered by subgroup and lane, so SG must be the subgroup size
+// the device runs the shader with (the host passes the one it reports and
+// uses v3 on CPU devices, whose subgroups are their SIMD width).
 // - No divergent control flow around a shuffle: rows and columns outside
 //   the input read a clamped address and are multiplied by 0.
 layout(local_size_x_id = 0) in;
@@ -126,11 +137,8 @@ void main() {
 		for (uint cc = 0; cc < cEnd; cc++) {
 			uint plane = (n * Ci + c0 + cc) * Hi;
 			if (MODE == 3) {
-			// MODE 3: the gradient to the input of a 3x3 convolution
-			// with stride 2 and padding 1, all four remainders of dx rows 2i, 2i+1
-			// and columns 2(q0+j), 2(q0+j)+1 at once: they read dy rows i and i+1,
-			// columns q0+j and q0+j+1, and each tap (r, s) feeds one remainder,
-			// ((r+1)%2, (s+1)%2), from dy row i+(r==0) and column q0+j+(s==0).
+				// Tap (r, s) feeds remainder ((r+1)%2, (s+1)%2) from dy
+				// row i+(r==0) and column q0+j+(s==0).
 				float row0[TP1], row1[TP1];
 				dyRow(plane, p / 2, q0, row0);
 				dyRow(plane, p / 2 + 1, q0, row1);
