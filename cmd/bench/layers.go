@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -69,6 +70,7 @@ type convRow struct {
 	Pass      string  `json:"pass"`
 	Version   string  `json:"version"`
 	GPUms     float64 `json:"gpu_ms"`
+	Spread    float64 `json:"spread_pct"` // (slowest - fastest run) / median
 	GFlops    float64 `json:"gflops"`
 	PctPeak   float64 `json:"pct_of_peak"`
 	CPUms     float64 `json:"cpu_ms"`
@@ -124,6 +126,46 @@ func timeCPU(f func()) float64 {
 	return float64(time.Since(t0).Nanoseconds())
 }
 
+// convJob is one recorded pass to time.
+type convJob struct {
+	seq   *gpu.Sequence
+	reps  int
+	flops float64
+	row   convRow
+	ns    []float64
+}
+
+// timeJobs times the jobs in rounds, each job once a round, so that a
+// slow spell of the machine spreads over all of them rather than landing
+// on one; a job's time is its median.
+func timeJobs(jobs []convJob, peak float64) ([]convRow, error) {
+	rounds := 0
+	for _, j := range jobs {
+		rounds = max(rounds, j.reps)
+	}
+	for r := range rounds {
+		for i := range jobs {
+			if r >= jobs[i].reps {
+				continue
+			}
+			ns, err := perf.Sample(jobs[i].seq, 0, 1)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", jobs[i].row.Shape, jobs[i].row.Pass, err)
+			}
+			jobs[i].ns = append(jobs[i].ns, ns)
+		}
+	}
+	rows := make([]convRow, len(jobs))
+	for i, j := range jobs {
+		ns := perf.Median(j.ns)
+		r := j.row
+		r.GPUms, r.GFlops, r.PctPeak = ns/1e6, j.flops/ns, 100*j.flops/ns/peak
+		r.Spread = 100 * (slices.Max(j.ns) - slices.Min(j.ns)) / ns
+		rows[i] = r
+	}
+	return rows, nil
+}
+
 func runConv(e *env, args []string) error {
 	shapes := resnetConvs(e.batch)
 	if e.shape != "" {
@@ -148,7 +190,7 @@ func runConv(e *env, args []string) error {
 		versions = append(versions, layers.ConvV1)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	var rows []convRow
+	var jobs []convJob
 	for _, sh := range shapes {
 		c, in := sh.Conv, sh.In
 		o := c.OutShape(in)
@@ -173,13 +215,6 @@ func runConv(e *env, args []string) error {
 			}
 		}
 		for _, v := range versions {
-			// NaN in the outputs before each version: an element a kernel
-			// fails to write cannot pass.
-			for pass, r := range ref {
-				if err := outs[pass].WriteFloat32(nans(len(r))); err != nil {
-					return err
-				}
-			}
 			g, err := layers.NewConvGPU(m, c, in, v)
 			if err != nil {
 				return err
@@ -193,12 +228,18 @@ func runConv(e *env, args []string) error {
 				{"weight grad", func(s *gpu.Sequence) { g.BackwardWeights(s, xb, dyb, outs["weight grad"], nil) }},
 			}
 			for _, p := range passes {
-				reps := size.Reps
-				if v == layers.ConvV1 {
-					reps = 1
+				// Check first (NaN-filled output, one run against the CPU
+				// reference), time later.
+				if err := outs[p.name].WriteFloat32(nans(len(ref[p.name]))); err != nil {
+					return err
 				}
-				ns, err := timeSeq(m, reps, p.record)
+				s, err := m.NewSequence(gpu.SequenceOptions{Timestamps: true})
 				if err != nil {
+					return err
+				}
+				defer s.Close()
+				p.record(s)
+				if err := s.Submit(); err != nil {
 					return fmt.Errorf("%s %s: %w", sh.Name, p.name, err)
 				}
 				got, err := download(outs[p.name], len(ref[p.name]))
@@ -209,19 +250,25 @@ func runConv(e *env, args []string) error {
 				if e > 1e-4 {
 					return fmt.Errorf("%s %s %v: GPU and CPU disagree (relative error %.2g)", sh.Name, p.name, v, e)
 				}
-				flops := c.FLOPs(in)
-				rows = append(rows, convRow{Shape: sh.Name, Pass: p.name, Version: v.String(), GPUms: ns / 1e6,
-					GFlops: flops / ns, PctPeak: 100 * flops / ns / peak.FMAGFlops,
-					CPUms: cpu[p.name] / 1e6, CPUGFlops: flops / cpu[p.name], RelErr: e})
+				reps := size.Reps
+				if v == layers.ConvV1 {
+					reps = 1
+				}
+				jobs = append(jobs, convJob{seq: s, reps: reps, flops: c.FLOPs(in), row: convRow{Shape: sh.Name,
+					Pass: p.name, Version: v.String(), CPUms: cpu[p.name] / 1e6, CPUGFlops: c.FLOPs(in) / cpu[p.name], RelErr: e}})
 			}
 		}
 	}
+	rows, err := timeJobs(jobs, peak.FMAGFlops)
+	if err != nil {
+		return err
+	}
 	return e.emit(map[string]any{"peak": peak, "batch": e.batch, "rows": rows}, func(w *tabwriter.Writer) {
 		fmt.Fprintf(w, "%s, batch %d, FMA peak %.1f GFLOP/s\n", peak.Device, e.batch, peak.FMAGFlops)
-		fmt.Fprintln(w, "shape\tpass\tkernel\tGPU ms\tGFLOP/s\t% peak\tCPU ref ms\tCPU GFLOP/s\trel err\t")
+		fmt.Fprintln(w, "shape\tpass\tkernel\tGPU ms\tspread %\tGFLOP/s\t% peak\tCPU ref ms\tCPU GFLOP/s\trel err\t")
 		for _, r := range rows {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1e\t\n",
-				r.Shape, r.Pass, r.Version, r.GPUms, r.GFlops, r.PctPeak, r.CPUms, r.CPUGFlops, r.RelErr)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%.2f\t%.0f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1e\t\n",
+				r.Shape, r.Pass, r.Version, r.GPUms, r.Spread, r.GFlops, r.PctPeak, r.CPUms, r.CPUGFlops, r.RelErr)
 		}
 	})
 }
