@@ -24,7 +24,7 @@ type Peak struct {
 // quick run that only proves the path works (CI).
 type PeakSize struct {
 	Groups    int    // FMA workgroups of 256
-	Iters     uint32 // FMA steps per invocation
+	Iters     uint32 // FMA steps per invocation (rounded up to a multiple of 8)
 	CopyBytes uint64
 	Reps      int
 }
@@ -74,7 +74,8 @@ func measureFMA(m *gpu.Manager, size PeakSize) (float64, error) {
 		return 0, err
 	}
 	defer s.Close()
-	s.Dispatch(k, gpu.Groups{uint32(size.Groups), 1, 1}, []uint32{size.Iters, math.Float32bits(0.999)}, out)
+	iters := (size.Iters + 7) / 8 * 8 // the shader runs 8 steps a loop iteration
+	s.Dispatch(k, gpu.Groups{uint32(size.Groups), 1, 1}, []uint32{iters, math.Float32bits(0.999)}, out)
 	ns, err := Sample(s, 1, size.Reps)
 	if err != nil {
 		return 0, err
@@ -87,7 +88,7 @@ func measureFMA(m *gpu.Manager, size PeakSize) (float64, error) {
 	if math.IsNaN(float64(got[0])) || got[0] == 0 {
 		return 0, fmt.Errorf("the FMA kernel produced %v", got[0])
 	}
-	flops := float64(n) * float64(size.Iters) * 8 * 4 * 2
+	flops := float64(n) * float64(iters) * 8 * 4 * 2
 	return flops / ns, nil
 }
 
