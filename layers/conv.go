@@ -28,23 +28,6 @@ func DefaultConvVersion(d gpu.DeviceInfo) ConvVersion {
 	return ConvV2
 }
 
-// ConvTiles are the tile sizes of the v2 kernels (see shaders/conv_v2*.comp),
-// set through specialization constants.
-type ConvTiles struct {
-	Local int // invocations per workgroup
-	TK    int // output channels per invocation (forward, data gradient); a multiple of 4
-	TP    int // output columns per invocation
-	CB    int // input channels staged per step
-	WTK   int // weight gradient: output channels per invocation; a multiple of 4
-	WTC   int // weight gradient: input channels per invocation
-	WTP   int // weight gradient: output columns per step
-	Rows  int // weight gradient: row segments per chunk (lavapipe's loop budget)
-	Chunk int // v3 weight gradient: row segments per chunk, a multiple of the subgroup size
-}
-
-// DefaultTiles are the tile sizes chosen by measurement (docs/perf.md).
-var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, WTP: 8, Rows: 64, Chunk: 256}
-
 // ConvGPU records a convolution of one shape into sequences. It owns the
 // scratch buffer its weight gradient needs, allocated once.
 type ConvGPU struct {
@@ -92,77 +75,19 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 		g.parts = in.N
 		g.wgradGroups = gpu.Groups{flat(c.WeightLen(), 64)[0], uint32(in.N), 1}
 	case ConvV2, ConvV3:
-		R, S := uint32(c.Kernel), uint32(c.Stride)
-		name, sg := "conv_v2", 0
+		sg := 0
 		if v == ConvV3 {
-			name, sg = "conv_v3", int(m.Info().SubgroupSize)
+			sg = int(m.Info().SubgroupSize)
 			if sg == 0 || t.Local%sg != 0 {
 				return nil, fmt.Errorf("layers: conv v3 needs subgroups that divide the workgroup of %d (subgroup size %d)", t.Local, sg)
 			}
 		}
-		// spec is the specialization of one pass; v3 adds the subgroup size
-		// and whether the input rows can be read as vec4s (vecRows).
-		spec := func(stride, mode uint32, par ...uint32) []uint32 {
-			sp := append([]uint32{uint32(t.Local), uint32(t.TK), uint32(t.TP), R, stride, mode, uint32(t.CB)}, par...)
-			if v == ConvV3 {
-				sp = append(sp[:7:7], 0, 0, 0)
-				copy(sp[7:], par)
-				src, dst := in, o
-				if mode != 0 {
-					src, dst = o, in
-				}
-				vec := uint32(0)
-				if mode == 2 && t.vecRowsStrided(c, src, dst, sg) || mode != 2 && t.vecRows(c, src, dst, int(stride), sg) {
-					vec = 1
-				}
-				sp = append(sp, uint32(sg), vec)
-			}
-			return sp
-		}
-		g.fwd = ks.get(name, "rrrw", 9, spec(S, 0)...)
-		g.fwdPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, hasBias)
-		g.fwdGroups = t.groups(o)
-		if c.Stride == 1 && c.Pad <= c.Kernel-1 {
-			g.dgrad = ks.get(name, "rrrw", 9, spec(1, 1)...)
-			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Kernel-1-c.Pad, 0)
-			g.dgradGroups = t.groups(in)
-		} else if v == ConvV3 && t.vecRowsStrided(c, o, in, sg) {
-			// All four remainders in one pass (conv_v3 MODE 3), tiles of
-			// TP dy columns (2 x 2TP dx values) and TK/2 channels: four
-			// sets of accumulators, twice the other passes' (measured
-			// best, docs/perf.md).
-			t3 := t
-			t3.TK = max(4, t.TK/2/4*4)
-			g.dgrad = ks.get(name, "rrrw", 9, uint32(t3.Local), uint32(t3.TK), uint32(t3.TP), R, S, 3, uint32(t3.CB), 0, 0, 0, uint32(sg), 1)
-			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Pad, 0)
-			g.dgradGroups = t3.groups(Shape{in.N, in.C, in.H / 2, in.W / 2})
-		} else {
-			// One pipeline per remainder of the output row and column
-			// modulo the stride: each meets a fixed subset of the taps.
-			for rp := range c.Stride {
-				for cp := range c.Stride {
-					sp := spec(S, 2, uint32(rp), uint32(cp), uint32(c.Pad))
-					g.dgradPar = append(g.dgradPar, ks.get(name, "rrrw", 9, sp...))
-					rows := max(0, (in.H-rp+c.Stride-1)/c.Stride)
-					cols := max(0, (in.W-cp+c.Stride-1)/c.Stride)
-					tiles := in.N * rows * ((cols + t.TP - 1) / t.TP)
-					g.dgradParGroups = append(g.dgradParGroups,
-						gpu.Groups{flat(max(tiles, 1), t.Local)[0], uint32((in.C + t.TK - 1) / t.TK), 1})
-				}
-			}
-			g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Pad, 0)
-		}
+		g.tiled(ks, t, sg, hasBias)
 		if v == ConvV3 {
 			g.wgradV3(ks, t, sg)
-			break
+		} else {
+			g.wgradV2(ks, t)
 		}
-		g.wgrad = ks.get("conv_v2_wgrad", "rrw", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP), R, S)
-		tiles := (o.W + t.WTP - 1) / t.WTP
-		rows := max(1, t.Rows/tiles)
-		g.parts = (in.N*o.H + rows - 1) / rows
-		g.wgradPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, rows)
-		pairs := ((o.C + t.WTK - 1) / t.WTK) * ((in.C + t.WTC - 1) / t.WTC)
-		g.wgradGroups = gpu.Groups{flat(pairs, t.Local)[0], uint32(g.parts), 1}
 	default:
 		return nil, fmt.Errorf("layers: unknown conv version %d", v)
 	}
@@ -174,54 +99,76 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 	return g, err
 }
 
+// tiled sets up the forward and data-gradient kernels of v2 (sg = 0) or
+// v3 (sg = the subgroup size).
+func (g *ConvGPU) tiled(ks *kernels, t ConvTiles, sg, hasBias int) {
+	c, in, o := g.Conv, g.In, g.Out
+	name := "conv_v2"
+	if sg > 0 {
+		name = "conv_v3"
+	}
+	S := uint32(c.Stride)
+	g.fwd = ks.get(name, "rrrw", 9, t.spec(c, in, o, sg, S, 0)...)
+	g.fwdPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, hasBias)
+	g.fwdGroups = t.groups(o)
+	g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Pad, 0)
+	switch {
+	case c.Stride == 1 && c.Pad <= c.Kernel-1:
+		g.dgrad = ks.get(name, "rrrw", 9, t.spec(c, o, in, sg, 1, 1)...)
+		g.dgradPush[7] = uint32(c.Kernel - 1 - c.Pad)
+		g.dgradGroups = t.groups(in)
+	case sg > 0 && t.vecRowsStrided(c, o, in, sg):
+		// All four remainders in one pass (conv_v3 MODE 3), tiles of TP
+		// dy columns (2 x 2TP dx values) and TK/2 channels: four sets of
+		// accumulators, twice the other passes' (measured best,
+		// docs/perf.md).
+		t3 := t
+		t3.TK = max(4, t.TK/2/4*4)
+		g.dgrad = ks.get(name, "rrrw", 9, t3.spec(c, o, in, sg, S, 3)...)
+		g.dgradGroups = t3.groups(Shape{in.N, in.C, in.H / 2, in.W / 2})
+	default:
+		// One pipeline per remainder of the output row and column modulo
+		// the stride: each meets a fixed subset of the taps.
+		for rp := range c.Stride {
+			for cp := range c.Stride {
+				sp := t.spec(c, o, in, sg, S, 2, uint32(rp), uint32(cp), uint32(c.Pad))
+				g.dgradPar = append(g.dgradPar, ks.get(name, "rrrw", 9, sp...))
+				rows := max(0, (in.H-rp+c.Stride-1)/c.Stride)
+				cols := max(0, (in.W-cp+c.Stride-1)/c.Stride)
+				tiles := in.N * rows * ((cols + t.TP - 1) / t.TP)
+				g.dgradParGroups = append(g.dgradParGroups,
+					gpu.Groups{flat(max(tiles, 1), t.Local)[0], uint32((in.C + t.TK - 1) / t.TK), 1})
+			}
+		}
+	}
+}
+
+// wgradV2 sets up conv_v2_wgrad: an invocation per block of WTK x WTC
+// channels and chunk of rows.
+func (g *ConvGPU) wgradV2(ks *kernels, t ConvTiles) {
+	c, in, o := g.Conv, g.In, g.Out
+	g.wgrad = ks.get("conv_v2_wgrad", "rrw", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP),
+		uint32(c.Kernel), uint32(c.Stride))
+	tiles := (o.W + t.WTP - 1) / t.WTP
+	rows := max(1, t.Rows/tiles)
+	g.parts = (in.N*o.H + rows - 1) / rows
+	g.wgradPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, rows)
+	pairs := ((o.C + t.WTK - 1) / t.WTK) * ((in.C + t.WTC - 1) / t.WTC)
+	g.wgradGroups = gpu.Groups{flat(pairs, t.Local)[0], uint32(g.parts), 1}
+}
+
 // wgradV3 sets up conv_v3_wgrad: a subgroup per block of WTK x WTC
 // channels and chunk of t.Chunk row segments.
 func (g *ConvGPU) wgradV3(ks *kernels, t ConvTiles, sg int) {
 	c, in, o := g.Conv, g.In, g.Out
-	vec := uint32(0)
-	if t.vecRows(c, in, o, c.Stride, sg) {
-		vec = 1
-	}
 	g.wgrad = ks.get("conv_v3_wgrad", "rrw", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP),
-		uint32(c.Kernel), uint32(c.Stride), uint32(sg), vec)
+		uint32(c.Kernel), uint32(c.Stride), uint32(sg), b2u(t.vecRows(c, in, o, c.Stride, sg)))
 	chunk := max(sg, t.Chunk/sg*sg)
 	tiles := o.N * o.H * ((o.W + t.WTP - 1) / t.WTP)
 	g.parts = (tiles + chunk - 1) / chunk
 	g.wgradPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, chunk)
 	pairs := ((o.C + t.WTK - 1) / t.WTK) * ((in.C + t.WTC - 1) / t.WTC)
 	g.wgradGroups = gpu.Groups{flat(pairs, t.Local/sg)[0], uint32(g.parts), 1}
-}
-
-// vecRows tells whether conv_v3 may read the input rows of a pass from
-// src to dst as vec4s and take the columns beside a tile from the
-// neighbouring lanes: a 3x3 kernel with padding 1, rows of whole vec4s,
-// whole tiles, and a subgroup's tiles starting on a row.
-func (t ConvTiles) vecRows(c Conv2D, src, dst Shape, stride, sg int) bool {
-	if c.Kernel != 3 || c.Pad != 1 || stride > 2 || src.W != dst.W*stride || src.W%4 != 0 ||
-		t.TP*stride%4 != 0 || dst.W%t.TP != 0 {
-		return false
-	}
-	return sg%(dst.W/t.TP) == 0
-}
-
-// vecRowsStrided tells whether conv_v3 may compute the data gradient of a
-// stride-2 3x3 convolution with padding 1, from dy (src) to dx (dst), in
-// one pass (MODE 3): dx of even size, dy rows of whole vec4s and tiles, a
-// subgroup's tiles starting on a row.
-func (t ConvTiles) vecRowsStrided(c Conv2D, src, dst Shape, sg int) bool {
-	if c.Kernel != 3 || c.Pad != 1 || c.Stride != 2 || dst.W%2 != 0 || dst.H%2 != 0 ||
-		src.W != dst.W/2 || src.H != dst.H/2 ||
-		src.W%4 != 0 || src.W%t.TP != 0 {
-		return false
-	}
-	return sg%(src.W/t.TP) == 0
-}
-
-// groups is the v2 grid for output shape o: tiles of TP columns, Local
-// tiles per workgroup in x, blocks of TK channels in y.
-func (t ConvTiles) groups(o Shape) gpu.Groups {
-	tiles := o.N * o.H * ((o.W + t.TP - 1) / t.TP)
-	return gpu.Groups{flat(tiles, t.Local)[0], uint32((o.C + t.TK - 1) / t.TK), 1}
 }
 
 // Forward records y = conv(x, w) + b; b is ignored without Conv.Bias.

@@ -1,0 +1,81 @@
+package layers
+
+import "github.com/vknn/vknn/gpu"
+
+// ConvTiles are the tile sizes of the v2 and v3 kernels (see shaders/conv_v[23]*.comp),
+// set through specialization constants.
+type ConvTiles struct {
+	Local int // invocations per workgroup
+	TK    int // output channels per invocation (forward, data gradient); a multiple of 4
+	TP    int // output columns per invocation
+	CB    int // input channels staged per step
+	WTK   int // weight gradient: output channels per invocation; a multiple of 4
+	WTC   int // weight gradient: input channels per invocation
+	WTP   int // weight gradient: output columns per step
+	Rows  int // weight gradient: row segments per chunk (lavapipe's loop budget)
+	Chunk int // v3 weight gradient: row segments per chunk, a multiple of the subgroup size
+}
+
+// DefaultTiles are the tile sizes chosen by measurement (docs/perf.md).
+var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, WTP: 8, Rows: 64, Chunk: 256}
+
+// spec is the specialization of conv_v2 (sg = 0) or conv_v3 for one pass
+// from src to dst: mode 0 forward, 1 stride-1 data gradient, 2 strided
+// data gradient for one remainder (par: row and column remainder,
+// padding), 3 (v3) stride-2 data gradient in one pass. v3 adds the
+// subgroup size and whether rows are read as vec4s.
+func (t ConvTiles) spec(c Conv2D, src, dst Shape, sg int, stride, mode uint32, par ...uint32) []uint32 {
+	sp := []uint32{uint32(t.Local), uint32(t.TK), uint32(t.TP), uint32(c.Kernel), stride, mode, uint32(t.CB), 0, 0, 0}
+	copy(sp[7:], par)
+	if sg == 0 {
+		return sp[:7+len(par)]
+	}
+	vec := false
+	switch mode {
+	case 0, 1:
+		vec = t.vecRows(c, src, dst, int(stride), sg)
+	case 2, 3:
+		vec = t.vecRowsStrided(c, src, dst, sg)
+	}
+	return append(sp, uint32(sg), b2u(vec))
+}
+
+// b2u is 1 for true.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// vecRows tells whether conv_v3 may read the input rows of a pass from
+// src to dst as vec4s and take the columns beside a tile from the
+// neighbouring lanes: a 3x3 kernel with padding 1, rows of whole vec4s,
+// whole tiles, and a subgroup's tiles starting on a row.
+func (t ConvTiles) vecRows(c Conv2D, src, dst Shape, stride, sg int) bool {
+	if c.Kernel != 3 || c.Pad != 1 || stride > 2 || src.W != dst.W*stride || src.W%4 != 0 ||
+		t.TP*stride%4 != 0 || dst.W%t.TP != 0 {
+		return false
+	}
+	return sg%(dst.W/t.TP) == 0
+}
+
+// vecRowsStrided tells whether conv_v3 may compute the data gradient of a
+// stride-2 3x3 convolution with padding 1, from dy (src) to dx (dst), in
+// one pass (MODE 3): dx of even size, dy rows of whole vec4s and tiles, a
+// subgroup's tiles starting on a row.
+func (t ConvTiles) vecRowsStrided(c Conv2D, src, dst Shape, sg int) bool {
+	if c.Kernel != 3 || c.Pad != 1 || c.Stride != 2 || dst.W%2 != 0 || dst.H%2 != 0 ||
+		src.W != dst.W/2 || src.H != dst.H/2 ||
+		src.W%4 != 0 || src.W%t.TP != 0 {
+		return false
+	}
+	return sg%(src.W/t.TP) == 0
+}
+
+// groups is the v2 grid for output shape o: tiles of TP columns, Local
+// tiles per workgroup in x, blocks of TK channels in y.
+func (t ConvTiles) groups(o Shape) gpu.Groups {
+	tiles := o.N * o.H * ((o.W + t.TP - 1) / t.TP)
+	return gpu.Groups{flat(tiles, t.Local)[0], uint32((o.C + t.TK - 1) / t.TK), 1}
+}
