@@ -119,6 +119,7 @@ type BatchNormGPU struct {
 
 	stats, eval, apply, bwdStats, bwdApply *gpu.Kernel
 	push                                   []uint32
+	applyGroups                            gpu.Groups // the apply kernels' grid
 }
 
 func boolSpec(b bool) uint32 {
@@ -143,11 +144,20 @@ func NewBatchNormGPU(m *gpu.Manager, in Shape, relu, residual bool) (*BatchNormG
 	ks := &kernels{m: m}
 	r, res := boolSpec(relu), boolSpec(residual)
 	vec4 := boolSpec(in.Plane()%4 == 0) // four elements a load where planes allow
+	// The apply kernels take 4 vec4s of a plane a step where planes allow.
+	v, items := 1, in.Len()
+	if vec4 == 1 {
+		if in.Plane()%16 == 0 {
+			v = 4
+		}
+		items /= 4 * v
+	}
+	b.applyGroups = elementGroups(items)
 	b.stats = ks.get("bn_stats", "rwwbb", 5, vec4)
 	b.eval = ks.get("bn_eval_stats", "rrww", 2)
-	b.apply = ks.get("bn_apply", "rrrrrrw", 3, r, res, vec4)
+	b.apply = ks.get("bn_apply", "rrrrrrw", 3, r, res, vec4, uint32(v))
 	b.bwdStats = ks.get("bn_bwd_stats", "rrrrrww", 3, r, vec4)
-	b.bwdApply = ks.get("bn_bwd_apply", "rrrrrrrrww", 3, r, res, vec4)
+	b.bwdApply = ks.get("bn_bwd_apply", "rrrrrrrrww", 3, r, res, vec4, uint32(v))
 	return b, ks.err
 }
 
@@ -171,7 +181,7 @@ func (b *BatchNormGPU) applyStats(s *gpu.Sequence, a BNArgs) {
 	if !b.Residual {
 		res = a.X // bound but not read
 	}
-	s.Dispatch(b.apply, elementGroups(b.In.Len()), b.push, a.X, a.Mean, a.Invstd, a.Gamma, a.Beta, res, a.Y)
+	s.Dispatch(b.apply, b.applyGroups, b.push, a.X, a.Mean, a.Invstd, a.Gamma, a.Beta, res, a.Y)
 }
 
 // Backward records the training-mode backward pass.
@@ -181,5 +191,5 @@ func (b *BatchNormGPU) Backward(s *gpu.Sequence, a BNArgs, g BNGrads) {
 	if !b.Residual {
 		dres = g.DX // bound but not written
 	}
-	s.Dispatch(b.bwdApply, elementGroups(b.In.Len()), b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, a.Gamma, g.DGamma, g.DBeta, g.DX, dres)
+	s.Dispatch(b.bwdApply, b.applyGroups, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, a.Gamma, g.DGamma, g.DBeta, g.DX, dres)
 }

@@ -162,7 +162,7 @@ func (g *ConvGPU) wgradV2(ks *kernels, t ConvTiles) {
 func (g *ConvGPU) wgradV3(ks *kernels, t ConvTiles, sg int) {
 	c, in, o := g.Conv, g.In, g.Out
 	g.wgrad = ks.get("conv_v3_wgrad", "rrw", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP),
-		uint32(c.Kernel), uint32(c.Stride), uint32(sg), b2u(t.vecRows(c, in, o, c.Stride, sg)))
+		uint32(c.Kernel), uint32(c.Stride), uint32(sg), boolSpec(t.vecRows(c, in, o, c.Stride, sg)))
 	chunk := max(sg, t.Chunk/sg*sg)
 	tiles := o.N * o.H * ((o.W + t.WTP - 1) / t.WTP)
 	g.parts = (tiles + chunk - 1) / chunk

@@ -37,15 +37,7 @@ func (t ConvTiles) spec(c Conv2D, src, dst Shape, sg int, stride, mode uint32, p
 	case 2, 3:
 		vec = t.vecRowsStrided(c, src, dst, sg)
 	}
-	return append(sp, uint32(sg), b2u(vec))
-}
-
-// b2u is 1 for true.
-func b2u(b bool) uint32 {
-	if b {
-		return 1
-	}
-	return 0
+	return append(sp, uint32(sg), boolSpec(vec))
 }
 
 // vecRows tells whether conv_v3 may read the input rows of a pass from

@@ -1,11 +1,15 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 // bn_apply: y = gamma*(x-mean)*invstd + beta, then (RESIDUAL) + res, then
-// (RELU) max(., 0), over an N x C x L tensor. One pass, four elements an
-// invocation (L is a multiple of 4, or VEC4 is off); grid-stride loop.
+// (RELU) max(., 0), over an N x C x L tensor. One pass; with VEC4 (L a
+// multiple of 4) an invocation takes V consecutive vec4s of one plane a
+// step (L a multiple of 4V), so that the channel's index and parameters
+// are found once for 4V elements; grid-stride loop.
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool RELU = false;
 layout(constant_id = 1) const bool RESIDUAL = false;
 layout(constant_id = 2) const bool VEC4 = true;
+layout(constant_id = 3) const uint V = 1;
 layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
 layout(std430, binding = 1) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 2) readonly buffer Invstd { float invstd[]; };
@@ -21,14 +25,17 @@ layout(push_constant) uniform P { uint N, C, L; };
 void main() {
 	uint stride = gl_NumWorkGroups.x * 256;
 	if (VEC4) {
-		uint L4 = L / 4, total = N * C * L4;
-		for (uint i = gl_GlobalInvocationID.x; i < total; i += stride) {
-			uint c = (i / L4) % C;
-			float a = gamma[c] * invstd[c];
-			vec4 v = (x[i] - mean[c]) * a + beta[c];
-			if (RESIDUAL) v += res[i];
-			if (RELU) v = max(v, vec4(0.0));
-			y[i] = v;
+		uint L4 = L / 4, blocks = N * C * L4 / V;
+		for (uint blk = gl_GlobalInvocationID.x; blk < blocks; blk += stride) {
+			uint i0 = blk * V, c = (i0 / L4) % C;
+			float a = gamma[c] * invstd[c], m = mean[c], b = beta[c];
+			[[unroll]] for (uint u = 0; u < V; u++) {
+				uint i = i0 + u;
+				vec4 v = (x[i] - m) * a + b;
+				if (RESIDUAL) v += res[i];
+				if (RELU) v = max(v, vec4(0.0));
+				y[i] = v;
+			}
 		}
 	} else {
 		uint total = N * C * L;

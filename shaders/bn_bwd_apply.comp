@@ -1,12 +1,16 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 // bn_bwd_apply: dx = gamma*invstd/M * (M*g - dbeta - xhat*dgamma), with g
 // and xhat as in bn_bwd_stats and M = N*L (training mode). With RESIDUAL it
-// also writes g to dres, the gradient of the residual input. Four elements
-// an invocation when L is a multiple of 4 (VEC4).
+// also writes g to dres, the gradient of the residual input. With VEC4 (L
+// a multiple of 4) an invocation takes V consecutive vec4s of one plane a
+// step (L a multiple of 4V): the channel's parameters once per 4V
+// elements.
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool RELU = false;
 layout(constant_id = 1) const bool RESIDUAL = false;
 layout(constant_id = 2) const bool VEC4 = true;
+layout(constant_id = 3) const uint V = 1;
 layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
 layout(std430, binding = 1) readonly buffer Y { vec4 y[]; };
 layout(std430, binding = 2) readonly buffer DY { vec4 dy[]; };
@@ -28,14 +32,18 @@ void main() {
 	uint stride = gl_NumWorkGroups.x * 256;
 	float M = float(N * L);
 	if (VEC4) {
-		uint L4 = L / 4, total = N * C * L4;
-		for (uint i = gl_GlobalInvocationID.x; i < total; i += stride) {
-			uint c = (i / L4) % C;
-			vec4 g = dy[i];
-			if (RELU) g = mix(vec4(0.0), g, greaterThan(y[i], vec4(0.0)));
-			vec4 xhat = (x[i] - mean[c]) * invstd[c];
-			dx[i] = gamma[c] * invstd[c] / M * (M * g - dbeta[c] - xhat * dgamma[c]);
-			if (RESIDUAL) dres[i] = g;
+		uint L4 = L / 4, blocks = N * C * L4 / V;
+		for (uint blk = gl_GlobalInvocationID.x; blk < blocks; blk += stride) {
+			uint i0 = blk * V, c = (i0 / L4) % C;
+			float m = mean[c], is = invstd[c], k = gamma[c] * is / M, db = dbeta[c], dg = dgamma[c];
+			[[unroll]] for (uint u = 0; u < V; u++) {
+				uint i = i0 + u;
+				vec4 g = dy[i];
+				if (RELU) g = mix(vec4(0.0), g, greaterThan(y[i], vec4(0.0)));
+				vec4 xhat = (x[i] - m) * is;
+				dx[i] = k * (M * g - db - xhat * dg);
+				if (RESIDUAL) dres[i] = g;
+			}
 		}
 	} else {
 		uint total = N * C * L;

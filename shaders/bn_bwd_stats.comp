@@ -27,18 +27,32 @@ void main() {
 	float sg = 0.0, sgx = 0.0;
 	if (VEC4) {
 		uint L4 = L / 4;
+		// (n, r): image and offset in the plane of element j, stepped
+		// without a division per element.
+		uint dn = 256 / L4, dr = 256 % L4, n = t / L4, r = t % L4;
 		for (uint j = t; j < N * L4; j += 256) {
-			uint n = j / L4;
-			uint i = (n * C + c) * L4 + (j - n * L4);
+			uint i = (n * C + c) * L4 + r;
+			r += dr;
+			n += dn;
+			if (r >= L4) {
+				r -= L4;
+				n++;
+			}
 			vec4 g = dy[i];
 			if (RELU) g = mix(vec4(0.0), g, greaterThan(y[i], vec4(0.0)));
 			sg += (g.x + g.y) + (g.z + g.w);
 			sgx += dot(g, x[i] - mu);
 		}
 	} else {
+		uint dn = 256 / L, dr = 256 % L, n = t / L, r = t % L;
 		for (uint j = t; j < N * L; j += 256) {
-			uint n = j / L;
-			uint i = (n * C + c) * L + (j - n * L);
+			uint i = (n * C + c) * L + r;
+			r += dr;
+			n += dn;
+			if (r >= L) {
+				r -= L;
+				n++;
+			}
 			float g = dy1[i];
 			if (RELU && y1[i] <= 0.0) g = 0.0;
 			sg += g;

@@ -26,9 +26,17 @@ void main() {
 	float cnt = 0.0, mu = 0.0, m2 = 0.0;
 	if (VEC4) {
 		uint L4 = L / 4;
+		// (n, r): image and offset in the plane of element j, stepped
+		// without a division per element.
+		uint dn = 256 / L4, dr = 256 % L4, n = t / L4, r = t % L4;
 		for (uint j = t; j < N * L4; j += 256) {
-			uint n = j / L4;
-			vec4 v = x4[(n * C + c) * L4 + (j - n * L4)];
+			vec4 v = x4[(n * C + c) * L4 + r];
+			r += dr;
+			n += dn;
+			if (r >= L4) {
+				r -= L4;
+				n++;
+			}
 			for (uint k = 0; k < 4; k++) {
 				cnt += 1.0;
 				float d = v[k] - mu;
@@ -37,9 +45,15 @@ void main() {
 			}
 		}
 	} else {
+		uint dn = 256 / L, dr = 256 % L, n = t / L, r = t % L;
 		for (uint j = t; j < N * L; j += 256) {
-			uint n = j / L;
-			float v = x[(n * C + c) * L + (j - n * L)];
+			float v = x[(n * C + c) * L + r];
+			r += dr;
+			n += dn;
+			if (r >= L) {
+				r -= L;
+				n++;
+			}
 			cnt += 1.0;
 			float d = v - mu;
 			mu += d / cnt;
