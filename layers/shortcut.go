@@ -59,12 +59,12 @@ func NewShortcutAGPU(m *gpu.Manager, a ShortcutA, in Shape) (*ShortcutAGPU, erro
 
 // Forward records y = shortcut(x).
 func (g *ShortcutAGPU) Forward(s *gpu.Sequence, x, y gpu.Arg) {
-	s.Dispatch(g.fwd, elementGroups(g.Out.Len()), g.push, x, y)
+	s.Dispatch(g.fwd, elementGroups(g.Out.N*g.Out.C*g.Out.H), g.push, x, y)
 }
 
 // BackwardAdd records dx += the shortcut's gradient from dy.
 func (g *ShortcutAGPU) BackwardAdd(s *gpu.Sequence, dy, dx gpu.Arg) {
-	s.Dispatch(g.bwd, elementGroups(g.In.Len()), g.push, dy, dx)
+	s.Dispatch(g.bwd, elementGroups(g.In.N*g.In.C*g.Out.H), g.push, dy, dx)
 }
 
 // Add records y += a*x over n floats (the identity shortcut's backward,
@@ -79,5 +79,5 @@ func NewAdd(m *gpu.Manager) (*Add, error) {
 
 // Record records y += a*x over the first n floats.
 func (a *Add) Record(s *gpu.Sequence, n int, alpha float32, x, y gpu.Arg) {
-	s.Dispatch(a.k, elementGroups(n), []uint32{uint32(n), f32(alpha)}, x, y)
+	s.Dispatch(a.k, elementGroups((n+3)/4), []uint32{uint32(n), f32(alpha)}, x, y)
 }
