@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -82,6 +83,7 @@ func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, want vk
 		SharingMode: vk.SharingModeExclusive,
 	}
 	var h vk.Buffer
+	defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.CreateBuffer(m.device, &info, nil, &h), "vkCreateBuffer"); err != nil {
 		return a, m.sizeError(err, size)
 	}
@@ -107,6 +109,7 @@ func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, want vk
 		MemoryTypeIndex: typ,
 	}
 	var mem vk.DeviceMemory
+	defer runtime.KeepAlive(&alloc) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.AllocateMemory(m.device, &alloc, nil, &mem), "vkAllocateMemory"); err != nil {
 		vk.DestroyBuffer(m.device, h, nil)
 		return a, m.sizeError(err, size)

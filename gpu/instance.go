@@ -6,6 +6,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
@@ -30,6 +31,7 @@ type instance struct {
 	api      uint32
 	callback vk.DebugReportCallback
 	key      unsafe.Pointer // C memory; its address identifies this instance's messages
+	direct   direct         // calls made without the binding (direct.go)
 
 	mu   sync.Mutex
 	msgs []Message
@@ -112,6 +114,7 @@ func newInstance(validate bool) (*instance, error) {
 			PpEnabledExtensionNames: exts,
 		}
 		var h vk.Instance
+		defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
 		err = check(vk.CreateInstance(&info, nil, &h), "vkCreateInstance")
 		if err == nil {
 			in.handle, in.api = h, api
@@ -129,6 +132,10 @@ func newInstance(validate bool) (*instance, error) {
 		vk.DestroyInstance(in.handle, nil)
 		return nil, fmt.Errorf("gpu: loading instance functions: %w", err)
 	}
+	if in.direct, err = loadDirect(in.handle); err != nil {
+		vk.DestroyInstance(in.handle, nil)
+		return nil, err
+	}
 	if validate {
 		in.key = C.malloc(1)
 		debugRoutes.Store(in.key, in)
@@ -140,6 +147,7 @@ func newInstance(validate bool) (*instance, error) {
 			PUserData:   in.key,
 		}
 		var cb vk.DebugReportCallback
+		defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
 		if err := check(vk.CreateDebugReportCallback(in.handle, &info, nil, &cb),
 			"vkCreateDebugReportCallbackEXT"); err != nil {
 			in.destroy()

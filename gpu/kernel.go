@@ -3,6 +3,7 @@ package gpu
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"strings"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -74,6 +75,7 @@ func (k *Kernel) build(m *Manager) error {
 		PCode:    code,
 	}
 	var module vk.ShaderModule
+	defer runtime.KeepAlive(&mod) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.CreateShaderModule(dev, &mod, nil, &module), "vkCreateShaderModule"); err != nil {
 		return err
 	}
@@ -94,6 +96,7 @@ func (k *Kernel) build(m *Manager) error {
 		PBindings:    bindings,
 	}
 	var setLayout vk.DescriptorSetLayout
+	defer runtime.KeepAlive(&dsl) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.CreateDescriptorSetLayout(dev, &dsl, nil, &setLayout), "vkCreateDescriptorSetLayout"); err != nil {
 		return err
 	}
@@ -114,41 +117,17 @@ func (k *Kernel) build(m *Manager) error {
 		}}
 	}
 	var layout vk.PipelineLayout
+	defer runtime.KeepAlive(&pl) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.CreatePipelineLayout(dev, &pl, nil, &layout), "vkCreatePipelineLayout"); err != nil {
 		return err
 	}
 	k.layout = layout
 
-	stage := vk.PipelineShaderStageCreateInfo{
-		SType:  vk.StructureTypePipelineShaderStageCreateInfo,
-		Stage:  vk.ShaderStageComputeBit,
-		Module: k.module,
-		PName:  cEntryPoint,
-	}
-	if n := len(k.spec.Spec); n > 0 {
-		data, freeData := cCopy(k.spec.Spec)
-		defer freeData()
-		entries := make([]vk.SpecializationMapEntry, n)
-		for i := range entries {
-			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
-		}
-		stage.PSpecializationInfo = []vk.SpecializationInfo{{
-			MapEntryCount: uint32(n),
-			PMapEntries:   entries,
-			DataSize:      uint(4 * n),
-			PData:         unsafePointer(data),
-		}}
-	}
-	info := []vk.ComputePipelineCreateInfo{{
-		SType:  vk.StructureTypeComputePipelineCreateInfo,
-		Stage:  stage,
-		Layout: k.layout,
-	}}
-	pipes := make([]vk.Pipeline, 1)
-	if err := check(vk.CreateComputePipelines(dev, m.cache, 1, info, nil, pipes), "vkCreateComputePipelines"); err != nil {
+	pipe, res := m.in.direct.createComputePipeline(dev, m.cache, k.module, k.layout, k.spec.Spec)
+	if err := check(res, "vkCreateComputePipelines"); err != nil {
 		return err
 	}
-	k.pipeline = pipes[0]
+	k.pipeline = pipe
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -100,6 +101,7 @@ func (m *Manager) init(index int) error {
 		}},
 	}
 	var dev vk.Device
+	defer runtime.KeepAlive(&dinfo) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.CreateDevice(pd, &dinfo, nil, &dev), "vkCreateDevice"); err != nil {
 		return err
 	}
@@ -123,12 +125,14 @@ func (m *Manager) init(index int) error {
 		QueueFamilyIndex: m.family,
 	}
 	var cp vk.CommandPool
+	defer runtime.KeepAlive(&pool) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.CreateCommandPool(dev, &pool, nil, &cp), "vkCreateCommandPool"); err != nil {
 		return err
 	}
 	m.cmdPool = cp
 	cache := vk.PipelineCacheCreateInfo{SType: vk.StructureTypePipelineCacheCreateInfo}
 	var pc vk.PipelineCache
+	defer runtime.KeepAlive(&cache) // keeps the binding's C copy alive (direct.go)
 	err = check(vk.CreatePipelineCache(dev, &cache, nil, &pc), "vkCreatePipelineCache")
 	m.cache = pc
 	return err

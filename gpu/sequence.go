@@ -3,6 +3,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -109,6 +110,7 @@ func (s *Sequence) begin() bool {
 	}
 	if !s.begun {
 		info := vk.CommandBufferBeginInfo{SType: vk.StructureTypeCommandBufferBeginInfo}
+		defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
 		if err := check(vk.BeginCommandBuffer(s.cmd, &info), "vkBeginCommandBuffer"); err != nil {
 			s.fail(err)
 			return false
@@ -360,6 +362,7 @@ func (s *Sequence) allocSet(k *Kernel) (vk.DescriptorSet, error) {
 			PPoolSizes:    size,
 		}
 		var p vk.DescriptorPool
+		defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
 		if err := check(vk.CreateDescriptorPool(s.m.device, &info, nil, &p), "vkCreateDescriptorPool"); err != nil {
 			return nil, err
 		}
@@ -375,6 +378,7 @@ func (s *Sequence) allocSet(k *Kernel) (vk.DescriptorSet, error) {
 		PSetLayouts:        layouts,
 	}
 	var set vk.DescriptorSet
+	defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.AllocateDescriptorSets(s.m.device, &info, &set), "vkAllocateDescriptorSets"); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"runtime"
 	"time"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -18,6 +19,7 @@ func (m *Manager) allocCommandBuffer() (vk.CommandBuffer, error) {
 		CommandBufferCount: 1,
 	}
 	cmds := make([]vk.CommandBuffer, 1)
+	defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.AllocateCommandBuffers(m.device, &info, cmds), "vkAllocateCommandBuffers"); err != nil {
 		return nil, err
 	}
@@ -27,6 +29,7 @@ func (m *Manager) allocCommandBuffer() (vk.CommandBuffer, error) {
 func (m *Manager) newFence() (vk.Fence, error) {
 	info := vk.FenceCreateInfo{SType: vk.StructureTypeFenceCreateInfo}
 	var f vk.Fence
+	defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
 	err := check(vk.CreateFence(m.device, &info, nil, &f), "vkCreateFence")
 	return f, err
 }
@@ -60,6 +63,7 @@ func (m *Manager) runOnce(cmd vk.CommandBuffer, cmdC []vk.CommandBuffer, fence v
 		SType: vk.StructureTypeCommandBufferBeginInfo,
 		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
 	}
+	defer runtime.KeepAlive(&begin) // keeps the binding's C copy alive (direct.go)
 	if err := check(vk.BeginCommandBuffer(cmd, &begin), "vkBeginCommandBuffer"); err != nil {
 		return err
 	}
@@ -79,12 +83,7 @@ func (m *Manager) submit(cmdC []vk.CommandBuffer, fence vk.Fence) error {
 	if m.loseAfter > 0 && m.submits > m.loseAfter {
 		return &Error{Call: "vkQueueSubmit", Result: vk.ErrorDeviceLost}
 	}
-	info := []vk.SubmitInfo{{
-		SType:              vk.StructureTypeSubmitInfo,
-		CommandBufferCount: uint32(len(cmdC)),
-		PCommandBuffers:    cmdC,
-	}}
-	return check(vk.QueueSubmit(m.queue, 1, info, fence), "vkQueueSubmit")
+	return check(m.in.direct.queueSubmitCmds(m.queue, cmdC, fence), "vkQueueSubmit")
 }
 
 // wait blocks until fence is signalled, then resets it.

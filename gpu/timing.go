@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"errors"
+	"runtime"
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -29,6 +30,7 @@ func (s *Sequence) timestamp(section, kernel string) {
 			QueryCount: queriesPerPool,
 		}
 		var q vk.QueryPool
+		defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
 		if err := check(vk.CreateQueryPool(s.m.device, &info, nil, &q), "vkCreateQueryPool"); err != nil {
 			s.fail(err)
 			return

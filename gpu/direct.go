@@ -1,0 +1,107 @@
+package gpu
+
+/*
+#include <stdint.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+typedef void* (*vknnGIPA)(void* instance, const char* name);
+
+// Layouts of VkSubmitInfo, VkSpecializationMapEntry, VkSpecializationInfo,
+// VkPipelineShaderStageCreateInfo and VkComputePipelineCreateInfo (handles
+// of non-dispatchable objects are 64-bit).
+typedef struct { uint32_t sType; const void* pNext; uint32_t waitCount; const void* pWait; const void* pWaitStages;
+                 uint32_t cmdCount; const void* pCmds; uint32_t signalCount; const void* pSignal; } vknnSubmitInfo;
+typedef struct { uint32_t id; uint32_t offset; size_t size; } vknnSpecEntry;
+typedef struct { uint32_t count; const vknnSpecEntry* entries; size_t dataSize; const void* data; } vknnSpecInfo;
+typedef struct { uint32_t sType; const void* pNext; uint32_t flags; uint32_t stage; uint64_t module;
+                 const char* name; const vknnSpecInfo* spec; } vknnStageInfo;
+typedef struct { uint32_t sType; const void* pNext; uint32_t flags; vknnStageInfo stage; uint64_t layout;
+                 uint64_t base; int32_t baseIndex; } vknnComputeInfo;
+
+typedef int32_t (*vknnQueueSubmitFn)(void* queue, uint32_t n, const vknnSubmitInfo* infos, uint64_t fence);
+typedef int32_t (*vknnCreateComputeFn)(void* device, uint64_t cache, uint32_t n, const vknnComputeInfo* infos,
+                                       const void* alloc, uint64_t* pipelines);
+
+static void* vknnProc(void* gipa, void* instance, const char* name) { return ((vknnGIPA)gipa)(instance, name); }
+
+static int32_t vknnQueueSubmit(void* fn, void* queue, uint32_t ncmd, const void* cmds, uint64_t fence) {
+	vknnSubmitInfo info = {4, 0, 0, 0, 0, ncmd, cmds, 0, 0};
+	return ((vknnQueueSubmitFn)fn)(queue, 1, &info, fence);
+}
+
+#define VKNN_MAX_SPEC 64
+static int32_t vknnCreateCompute(void* fn, void* device, uint64_t cache, uint64_t module, uint64_t layout,
+                                 const uint32_t* spec, uint32_t nspec, uint64_t* pipeline) {
+	vknnSpecEntry entries[VKNN_MAX_SPEC];
+	if (nspec > VKNN_MAX_SPEC) return -13; // VK_ERROR_UNKNOWN
+	for (uint32_t i = 0; i < nspec; i++) { entries[i].id = i; entries[i].offset = 4 * i; entries[i].size = 4; }
+	vknnSpecInfo si = {nspec, entries, 4 * (size_t)nspec, spec};
+	vknnComputeInfo info = {29, 0, 0, {18, 0, 0, 0x20, module, "main", nspec ? &si : 0}, layout, 0, -1};
+	return ((vknnCreateComputeFn)fn)(device, cache, 1, &info, 0, pipeline);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// The binding copies the structs it is given into C memory owned by an
+// allocation map that a finalizer frees. For a single struct passed by
+// pointer the map hangs off the Go struct, so the callers keep that alive
+// across the call (runtime.KeepAlive). For arrays of structs the binding
+// drops the map before the C call, so a collection during the call can
+// free what the driver is reading: seen as std::bad_alloc in pipeline
+// creation and SIGSEGV in vkQueueSubmit, easily provoked with GOGC=1
+// (TestCallsUnderGC). vkQueueSubmit (every step) and
+// vkCreateComputePipelines (long: the driver compiles) therefore go
+// straight to the loader with their structs built on the C stack.
+// vkUpdateDescriptorSets, vkCmdPipelineBarrier and vkCmdCopyBuffer, short
+// calls made while recording, still take the binding's path.
+
+// direct holds the two entry points of one instance.
+type direct struct {
+	queueSubmit, createCompute unsafe.Pointer
+}
+
+// loadDirect looks the entry points up through the loader.
+func loadDirect(inst vk.Instance) (direct, error) {
+	h := *(*unsafe.Pointer)(unsafe.Pointer(&inst))
+	name1, name2 := C.CString("vkQueueSubmit"), C.CString("vkCreateComputePipelines")
+	defer C.free(unsafe.Pointer(name1))
+	defer C.free(unsafe.Pointer(name2))
+	d := direct{C.vknnProc(loader.proc, h, name1), C.vknnProc(loader.proc, h, name2)}
+	if d.queueSubmit == nil || d.createCompute == nil {
+		return d, fmt.Errorf("gpu: the Vulkan loader has no vkQueueSubmit or vkCreateComputePipelines")
+	}
+	return d, nil
+}
+
+// handle64 is a handle's bits.
+func handle64[T any](h T) C.uint64_t { return *(*C.uint64_t)(unsafe.Pointer(&h)) }
+
+// queueSubmit submits cmds (C memory) to queue, signalling fence.
+func (d direct) queueSubmitCmds(queue vk.Queue, cmds []vk.CommandBuffer, fence vk.Fence) vk.Result {
+	q := *(*unsafe.Pointer)(unsafe.Pointer(&queue))
+	return vk.Result(C.vknnQueueSubmit(d.queueSubmit, q, C.uint32_t(len(cmds)), unsafePointer(cmds), handle64(fence)))
+}
+
+// createComputePipeline builds one compute pipeline, entry point "main",
+// specialization constants 0, 1, ... from spec.
+func (d direct) createComputePipeline(dev vk.Device, cache vk.PipelineCache, module vk.ShaderModule,
+	layout vk.PipelineLayout, spec []uint32) (vk.Pipeline, vk.Result) {
+	var p *C.uint32_t
+	if len(spec) > 0 {
+		p = (*C.uint32_t)(unsafe.Pointer(&spec[0]))
+	}
+	var out C.uint64_t
+	r := C.vknnCreateCompute(d.createCompute, *(*unsafe.Pointer)(unsafe.Pointer(&dev)), handle64(cache),
+		handle64(module), handle64(layout), p, C.uint32_t(len(spec)), &out)
+	var pipe vk.Pipeline
+	*(*C.uint64_t)(unsafe.Pointer(&pipe)) = out
+	return pipe, vk.Result(r)
+}

@@ -1,0 +1,57 @@
+package gpu_test
+
+import (
+	"math"
+	"runtime"
+	"runtime/debug"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vknn/vknn/gpu"
+	"github.com/vknn/vknn/internal/testgpu"
+	"github.com/vknn/vknn/shaders"
+)
+
+// TestCallsUnderGC builds pipelines with specialization constants and
+// submits many times while the collector runs without pause. Through the
+// binding, vkCreateComputePipelines and vkQueueSubmit read C memory that a
+// finalizer could free mid-call (std::bad_alloc, SIGSEGV: the process
+// dies); they now build their structs in C (direct.go). Results are checked
+// so that a corrupted specialization cannot pass.
+func TestCallsUnderGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(1))
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	m := testgpu.Open(t)
+	const n = 1000
+	y := testgpu.Upload(t, m, make([]float32, n))
+	for i := range 12 {
+		// A new local size each time: a new pipeline, built under GC.
+		k, err := m.Kernel(gpu.KernelSpec{Name: "fill", Code: shaders.Code("fill"), Access: "w", PushBytes: 8,
+			Spec: []uint32{uint32(32 + 8*i)}})
+		require.NoError(t, err)
+		s, err := m.NewSequence(gpu.SequenceOptions{})
+		require.NoError(t, err)
+		v := float32(i) + 0.5
+		s.Dispatch(k, gpu.Groups{gpu.Grid(n, 32+8*i), 1, 1}, []uint32{n, math.Float32bits(v)}, y)
+		for range 20 {
+			require.NoError(t, s.Submit())
+		}
+		got := testgpu.Download(t, y, n)
+		for j, g := range got {
+			require.Equal(t, v, g, "element %d after kernel %d", j, i)
+		}
+		s.Close()
+	}
+}
