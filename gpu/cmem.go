@@ -34,7 +34,6 @@ const (
 	cValidationLayer = validationLayer + "\x00"
 	cDebugReport     = "VK_EXT_debug_report\x00"
 	cAppName         = "vknn\x00"
-	cEntryPoint      = "main\x00"
 )
 
 // unsafePointer is the address of s's first element (s in C memory).
