@@ -20,6 +20,9 @@ import (
 // dies); they now build their structs in C (direct.go). Results are checked
 // so that a corrupted specialization cannot pass.
 func TestCallsUnderGC(t *testing.T) {
+	m := testgpu.Open(t)
+	// The collector runs from here on: device opening (instance, layers,
+	// device) still takes the binding's path and is not covered.
 	defer debug.SetGCPercent(debug.SetGCPercent(1))
 	stop := make(chan struct{})
 	defer close(stop)
@@ -33,7 +36,6 @@ func TestCallsUnderGC(t *testing.T) {
 			}
 		}
 	}()
-	m := testgpu.Open(t)
 	const n = 1000
 	y := testgpu.Upload(t, m, make([]float32, n))
 	for i := range 12 {
