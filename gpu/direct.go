@@ -30,6 +30,35 @@ static int32_t vknnQueueSubmit(void* fn, void* queue, uint32_t ncmd, const void*
 	return ((vknnQueueSubmitFn)fn)(queue, 1, &info, fence);
 }
 
+typedef struct { uint64_t buffer; uint64_t offset; uint64_t range; } vknnBufferInfo;
+typedef struct { uint32_t sType; const void* pNext; uint64_t set; uint32_t binding; uint32_t element; uint32_t count;
+                 uint32_t type; const void* images; const vknnBufferInfo* buffers; const void* views; } vknnWrite;
+typedef struct { uint32_t sType; const void* pNext; uint32_t src; uint32_t dst; } vknnMemoryBarrier;
+typedef void (*vknnUpdateSetsFn)(void* device, uint32_t n, const vknnWrite* writes, uint32_t ncopy, const void* copies);
+typedef void (*vknnBarrierFn)(void* cmd, uint32_t srcStage, uint32_t dstStage, uint32_t dep, uint32_t nmem,
+                              const vknnMemoryBarrier* mem, uint32_t nbuf, const void* buf, uint32_t nimg, const void* img);
+
+#define VKNN_MAX_BINDINGS 32
+// vknnBindStorage points bindings 0..n-1 of set at buffer ranges.
+static int32_t vknnBindStorage(void* fn, void* device, uint64_t set, const uint64_t* ranges, uint32_t n) {
+	vknnBufferInfo infos[VKNN_MAX_BINDINGS];
+	vknnWrite writes[VKNN_MAX_BINDINGS];
+	if (n > VKNN_MAX_BINDINGS) return -13;
+	for (uint32_t i = 0; i < n; i++) {
+		vknnBufferInfo bi = {ranges[3 * i], ranges[3 * i + 1], ranges[3 * i + 2]};
+		infos[i] = bi;
+		vknnWrite w = {35, 0, set, i, 0, 1, 7, 0, &infos[i], 0};
+		writes[i] = w;
+	}
+	((vknnUpdateSetsFn)fn)(device, n, writes, 0, 0);
+	return 0;
+}
+
+static void vknnBarrier(void* fn, void* cmd, uint32_t srcStage, uint32_t dstStage, uint32_t src, uint32_t dst) {
+	vknnMemoryBarrier b = {46, 0, src, dst};
+	((vknnBarrierFn)fn)(cmd, srcStage, dstStage, 0, 1, &b, 0, 0, 0, 0);
+}
+
 #define VKNN_MAX_SPEC 64
 static int32_t vknnCreateCompute(void* fn, void* device, uint64_t cache, uint64_t module, uint64_t layout,
                                  const uint32_t* spec, uint32_t nspec, uint64_t* pipeline) {
@@ -65,24 +94,52 @@ import (
 
 // direct holds the two entry points of one instance.
 type direct struct {
-	queueSubmit, createCompute unsafe.Pointer
+	queueSubmit, createCompute, updateSets, barrier unsafe.Pointer
 }
 
 // loadDirect looks the entry points up through the loader.
 func loadDirect(inst vk.Instance) (direct, error) {
 	h := *(*unsafe.Pointer)(unsafe.Pointer(&inst))
-	name1, name2 := C.CString("vkQueueSubmit"), C.CString("vkCreateComputePipelines")
-	defer C.free(unsafe.Pointer(name1))
-	defer C.free(unsafe.Pointer(name2))
-	d := direct{C.vknnProc(loader.proc, h, name1), C.vknnProc(loader.proc, h, name2)}
-	if d.queueSubmit == nil || d.createCompute == nil {
-		return d, fmt.Errorf("gpu: the Vulkan loader has no vkQueueSubmit or vkCreateComputePipelines")
+	var d direct
+	for _, f := range []struct {
+		p    *unsafe.Pointer
+		name string
+	}{{&d.queueSubmit, "vkQueueSubmit"}, {&d.createCompute, "vkCreateComputePipelines"},
+		{&d.updateSets, "vkUpdateDescriptorSets"}, {&d.barrier, "vkCmdPipelineBarrier"}} {
+		name := C.CString(f.name)
+		*f.p = C.vknnProc(loader.proc, h, name)
+		C.free(unsafe.Pointer(name))
+		if *f.p == nil {
+			return d, fmt.Errorf("gpu: the Vulkan loader has no %s", f.name)
+		}
 	}
 	return d, nil
 }
 
 // handle64 is a handle's bits.
 func handle64[T any](h T) C.uint64_t { return *(*C.uint64_t)(unsafe.Pointer(&h)) }
+
+// bindStorage points bindings 0, 1, ... of set at the regions.
+func (d direct) bindStorage(dev vk.Device, set vk.DescriptorSet, regions []Slice) error {
+	r := make([]C.uint64_t, 0, 3*len(regions))
+	for _, g := range regions {
+		r = append(r, handle64(g.Buf.handle), C.uint64_t(g.Off), C.uint64_t(g.Size))
+	}
+	var p *C.uint64_t
+	if len(r) > 0 {
+		p = &r[0]
+	}
+	if C.vknnBindStorage(d.updateSets, *(*unsafe.Pointer)(unsafe.Pointer(&dev)), handle64(set), p, C.uint32_t(len(regions))) != 0 {
+		return fmt.Errorf("gpu: more than %d bindings", C.VKNN_MAX_BINDINGS)
+	}
+	return nil
+}
+
+// memoryBarrier records a global memory barrier into cmd.
+func (d direct) memoryBarrier(cmd vk.CommandBuffer, src, dst vk.PipelineStageFlags, srcAccess, dstAccess vk.AccessFlags) {
+	C.vknnBarrier(d.barrier, *(*unsafe.Pointer)(unsafe.Pointer(&cmd)), C.uint32_t(src), C.uint32_t(dst),
+		C.uint32_t(srcAccess), C.uint32_t(dstAccess))
+}
 
 // queueSubmit submits cmds (C memory) to queue, signalling fence.
 func (d direct) queueSubmitCmds(queue vk.Queue, cmds []vk.CommandBuffer, fence vk.Fence) vk.Result {

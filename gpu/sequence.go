@@ -139,19 +139,14 @@ func (s *Sequence) Dispatch(k *Kernel, groups Groups, push []uint32, args ...Arg
 		s.fail(err)
 		return
 	}
-	writes := make([]vk.WriteDescriptorSet, len(args))
+	regions := make([]Slice, len(args))
 	for i, a := range args {
-		r := a.region()
-		writes[i] = vk.WriteDescriptorSet{
-			SType:           vk.StructureTypeWriteDescriptorSet,
-			DstSet:          set,
-			DstBinding:      uint32(i),
-			DescriptorCount: 1,
-			DescriptorType:  vk.DescriptorTypeStorageBuffer,
-			PBufferInfo:     []vk.DescriptorBufferInfo{{Buffer: r.Buf.handle, Offset: vk.DeviceSize(r.Off), Range: vk.DeviceSize(r.Size)}},
-		}
+		regions[i] = a.region()
 	}
-	vk.UpdateDescriptorSets(s.m.device, uint32(len(writes)), writes, 0, nil)
+	if err := s.m.in.direct.bindStorage(s.m.device, set, regions); err != nil {
+		s.fail(err)
+		return
+	}
 
 	access := make([]byte, len(args))
 	bufs := make([]*Buffer, len(args))
@@ -210,7 +205,7 @@ func (s *Sequence) depend(bufs []*Buffer, access []byte) {
 		}
 	}
 	if need {
-		barrier(s.cmd)
+		s.m.in.direct.computeBarrier(s.cmd)
 		s.barriers++
 		clear(s.written)
 		clear(s.read)
@@ -228,7 +223,7 @@ func (s *Sequence) depend(bufs []*Buffer, access []byte) {
 // Barrier records a full compute/transfer barrier now.
 func (s *Sequence) Barrier() {
 	if s.begin() {
-		barrier(s.cmd)
+		s.m.in.direct.computeBarrier(s.cmd)
 		s.barriers++
 		clear(s.written)
 		clear(s.read)
@@ -274,7 +269,7 @@ func (s *Sequence) End() error {
 	if s.ended || !s.begin() {
 		return s.err
 	}
-	hostBarrier(s.cmd)
+	s.m.in.direct.hostBarrier(s.cmd)
 	s.fail(check(vk.EndCommandBuffer(s.cmd), "vkEndCommandBuffer"))
 	s.ended = true
 	return s.err

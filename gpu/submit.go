@@ -36,25 +36,17 @@ func (m *Manager) newFence() (vk.Fence, error) {
 
 // barrier makes all earlier compute and transfer writes visible to later
 // compute and transfer work.
-func barrier(cmd vk.CommandBuffer) {
+func (d direct) computeBarrier(cmd vk.CommandBuffer) {
 	stages := vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit | vk.PipelineStageTransferBit)
-	vk.CmdPipelineBarrier(cmd, stages, stages, 0, 1, []vk.MemoryBarrier{{
-		SType:         vk.StructureTypeMemoryBarrier,
-		SrcAccessMask: vk.AccessFlags(vk.AccessShaderWriteBit | vk.AccessTransferWriteBit),
-		DstAccessMask: vk.AccessFlags(vk.AccessShaderReadBit | vk.AccessShaderWriteBit |
-			vk.AccessTransferReadBit | vk.AccessTransferWriteBit),
-	}}, 0, nil, 0, nil)
+	d.memoryBarrier(cmd, stages, stages, vk.AccessFlags(vk.AccessShaderWriteBit|vk.AccessTransferWriteBit),
+		vk.AccessFlags(vk.AccessShaderReadBit|vk.AccessShaderWriteBit|vk.AccessTransferReadBit|vk.AccessTransferWriteBit))
 }
 
 // hostBarrier makes all device writes visible to host reads after the fence.
-func hostBarrier(cmd vk.CommandBuffer) {
-	vk.CmdPipelineBarrier(cmd,
-		vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit),
-		vk.PipelineStageFlags(vk.PipelineStageHostBit), 0, 1, []vk.MemoryBarrier{{
-			SType:         vk.StructureTypeMemoryBarrier,
-			SrcAccessMask: vk.AccessFlags(vk.AccessShaderWriteBit | vk.AccessTransferWriteBit),
-			DstAccessMask: vk.AccessFlags(vk.AccessHostReadBit),
-		}}, 0, nil, 0, nil)
+func (d direct) hostBarrier(cmd vk.CommandBuffer) {
+	d.memoryBarrier(cmd, vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit),
+		vk.PipelineStageFlags(vk.PipelineStageHostBit), vk.AccessFlags(vk.AccessShaderWriteBit|vk.AccessTransferWriteBit),
+		vk.AccessFlags(vk.AccessHostReadBit))
 }
 
 // runOnce records cmd with record, submits it and waits for it.

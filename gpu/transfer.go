@@ -104,7 +104,7 @@ func (m *Manager) staged(b *Buffer, off uint64, data []byte, upload bool) error 
 		}
 		err := m.runOnce(t.cmd, t.cmdC, t.fence, func(cmd vk.CommandBuffer) {
 			vk.CmdCopyBuffer(cmd, src, dst, 1, []vk.BufferCopy{region})
-			hostBarrier(cmd)
+			m.in.direct.hostBarrier(cmd)
 		})
 		if err != nil {
 			return err
