@@ -9,20 +9,10 @@ import (
 	"github.com/vknn/vknn/internal/testgpu"
 )
 
-// Benchmarks run without the validation layer, which would dominate them.
-func openBench(b *testing.B) *gpu.Manager {
-	m, err := gpu.Open(0, gpu.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { m.Close() })
-	return m
-}
-
 // BenchmarkSubmitEmpty is the round trip of submitting an empty command
 // buffer and waiting on its fence.
 func BenchmarkSubmitEmpty(b *testing.B) {
-	m := openBench(b)
+	m := testgpu.OpenBench(b)
 	s, err := m.NewSequence(gpu.SequenceOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -39,7 +29,7 @@ func BenchmarkSubmitEmpty(b *testing.B) {
 // barrier a dependency needs) inside a recorded sequence: a chain of 101
 // tiny dependent dispatches against a single one, alternated.
 func BenchmarkExtraDispatch(b *testing.B) {
-	m := openBench(b)
+	m := testgpu.OpenBench(b)
 	axpy := kernel(b, m, axpySpec)
 	x, y := testgpu.Upload(b, m, make([]float32, 64)), testgpu.Upload(b, m, make([]float32, 64))
 	chain := func(n int) *gpu.Sequence {
@@ -70,7 +60,7 @@ func BenchmarkExtraDispatch(b *testing.B) {
 }
 
 func benchTransfer(b *testing.B, upload bool) {
-	m := openBench(b)
+	m := testgpu.OpenBench(b)
 	const size = 64 << 20
 	buf, err := m.NewBuffer(size)
 	if err != nil {

@@ -59,6 +59,14 @@ static void vknnBarrier(void* fn, void* cmd, uint32_t srcStage, uint32_t dstStag
 	((vknnBarrierFn)fn)(cmd, srcStage, dstStage, 0, 1, &b, 0, 0, 0, 0);
 }
 
+typedef struct { uint64_t src; uint64_t dst; uint64_t size; } vknnBufferCopy;
+typedef void (*vknnCopyFn)(void* cmd, uint64_t src, uint64_t dst, uint32_t n, const vknnBufferCopy* regions);
+
+static void vknnCopy(void* fn, void* cmd, uint64_t src, uint64_t dst, uint64_t srcOff, uint64_t dstOff, uint64_t size) {
+	vknnBufferCopy r = {srcOff, dstOff, size};
+	((vknnCopyFn)fn)(cmd, src, dst, 1, &r);
+}
+
 #define VKNN_MAX_SPEC 64
 static int32_t vknnCreateCompute(void* fn, void* device, uint64_t cache, uint64_t module, uint64_t layout,
                                  const uint32_t* spec, uint32_t nspec, uint64_t* pipeline) {
@@ -86,26 +94,27 @@ import (
 // drops the map before the C call, so a collection during the call can
 // free what the driver is reading: seen as std::bad_alloc in pipeline
 // creation and SIGSEGV in vkQueueSubmit, easily provoked with GOGC=1
-// (TestCallsUnderGC). vkQueueSubmit (every step) and
-// vkCreateComputePipelines (long: the driver compiles) therefore go
-// straight to the loader with their structs built on the C stack.
-// vkUpdateDescriptorSets, vkCmdPipelineBarrier and vkCmdCopyBuffer, short
-// calls made while recording, still take the binding's path.
+// (TestCallsUnderGC). The calls that take arrays of structs after the
+// device is open therefore go straight to the loader with their structs
+// built on the C stack: vkQueueSubmit, vkCreateComputePipelines,
+// vkUpdateDescriptorSets, vkCmdPipelineBarrier and vkCmdCopyBuffer.
+// Opening the device (layer enumeration) still takes the binding's path.
 
-// direct holds the two entry points of one instance.
+// direct holds the entry points of one instance.
 type direct struct {
-	queueSubmit, createCompute, updateSets, barrier unsafe.Pointer
+	queueSubmit, createCompute, updateSets, barrier, copyBuffer unsafe.Pointer
 }
 
 // loadDirect looks the entry points up through the loader.
 func loadDirect(inst vk.Instance) (direct, error) {
-	h := *(*unsafe.Pointer)(unsafe.Pointer(&inst))
+	h := dispatchable(inst)
 	var d direct
 	for _, f := range []struct {
 		p    *unsafe.Pointer
 		name string
 	}{{&d.queueSubmit, "vkQueueSubmit"}, {&d.createCompute, "vkCreateComputePipelines"},
-		{&d.updateSets, "vkUpdateDescriptorSets"}, {&d.barrier, "vkCmdPipelineBarrier"}} {
+		{&d.updateSets, "vkUpdateDescriptorSets"}, {&d.barrier, "vkCmdPipelineBarrier"},
+		{&d.copyBuffer, "vkCmdCopyBuffer"}} {
 		name := C.CString(f.name)
 		*f.p = C.vknnProc(loader.proc, h, name)
 		C.free(unsafe.Pointer(name))
@@ -116,8 +125,12 @@ func loadDirect(inst vk.Instance) (direct, error) {
 	return d, nil
 }
 
-// handle64 is a handle's bits.
+// handle64 is a non-dispatchable handle's bits.
 func handle64[T any](h T) C.uint64_t { return *(*C.uint64_t)(unsafe.Pointer(&h)) }
+
+// dispatchable is a dispatchable handle (instance, device, queue, command
+// buffer) as the pointer it is.
+func dispatchable[T any](h T) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&h)) }
 
 // bindStorage points bindings 0, 1, ... of set at the regions.
 func (d direct) bindStorage(dev vk.Device, set vk.DescriptorSet, regions []Slice) error {
@@ -129,7 +142,7 @@ func (d direct) bindStorage(dev vk.Device, set vk.DescriptorSet, regions []Slice
 	if len(r) > 0 {
 		p = &r[0]
 	}
-	if C.vknnBindStorage(d.updateSets, *(*unsafe.Pointer)(unsafe.Pointer(&dev)), handle64(set), p, C.uint32_t(len(regions))) != 0 {
+	if C.vknnBindStorage(d.updateSets, dispatchable(dev), handle64(set), p, C.uint32_t(len(regions))) != 0 {
 		return fmt.Errorf("gpu: more than %d bindings", C.VKNN_MAX_BINDINGS)
 	}
 	return nil
@@ -137,14 +150,19 @@ func (d direct) bindStorage(dev vk.Device, set vk.DescriptorSet, regions []Slice
 
 // memoryBarrier records a global memory barrier into cmd.
 func (d direct) memoryBarrier(cmd vk.CommandBuffer, src, dst vk.PipelineStageFlags, srcAccess, dstAccess vk.AccessFlags) {
-	C.vknnBarrier(d.barrier, *(*unsafe.Pointer)(unsafe.Pointer(&cmd)), C.uint32_t(src), C.uint32_t(dst),
+	C.vknnBarrier(d.barrier, dispatchable(cmd), C.uint32_t(src), C.uint32_t(dst),
 		C.uint32_t(srcAccess), C.uint32_t(dstAccess))
 }
 
-// queueSubmit submits cmds (C memory) to queue, signalling fence.
+// copyRegion records a copy of size bytes from src at srcOff to dst at
+// dstOff.
+func (d direct) copyRegion(cmd vk.CommandBuffer, src, dst vk.Buffer, srcOff, dstOff, size uint64) {
+	C.vknnCopy(d.copyBuffer, dispatchable(cmd), handle64(src), handle64(dst), C.uint64_t(srcOff), C.uint64_t(dstOff), C.uint64_t(size))
+}
+
+// queueSubmitCmds submits cmds (C memory) to queue, signalling fence.
 func (d direct) queueSubmitCmds(queue vk.Queue, cmds []vk.CommandBuffer, fence vk.Fence) vk.Result {
-	q := *(*unsafe.Pointer)(unsafe.Pointer(&queue))
-	return vk.Result(C.vknnQueueSubmit(d.queueSubmit, q, C.uint32_t(len(cmds)), unsafePointer(cmds), handle64(fence)))
+	return vk.Result(C.vknnQueueSubmit(d.queueSubmit, dispatchable(queue), C.uint32_t(len(cmds)), unsafePointer(cmds), handle64(fence)))
 }
 
 // createComputePipeline builds one compute pipeline, entry point "main",
@@ -156,7 +174,7 @@ func (d direct) createComputePipeline(dev vk.Device, cache vk.PipelineCache, mod
 		p = (*C.uint32_t)(unsafe.Pointer(&spec[0]))
 	}
 	var out C.uint64_t
-	r := C.vknnCreateCompute(d.createCompute, *(*unsafe.Pointer)(unsafe.Pointer(&dev)), handle64(cache),
+	r := C.vknnCreateCompute(d.createCompute, dispatchable(dev), handle64(cache),
 		handle64(module), handle64(layout), p, C.uint32_t(len(spec)), &out)
 	var pipe vk.Pipeline
 	*(*C.uint64_t)(unsafe.Pointer(&pipe)) = out

@@ -34,8 +34,6 @@ static int vknnQueryProps2(void* gipa, void* instance, void* pd, int withDriver,
 import "C"
 
 import (
-	"unsafe"
-
 	vk "github.com/vulkan-go/vulkan"
 )
 
@@ -61,8 +59,7 @@ func queryProps2(inst vk.Instance, pd vk.PhysicalDevice, api uint32) extraProps 
 	}
 	var sg, stages, ops C.uint32_t
 	var name, info [256]C.char
-	ok := C.vknnQueryProps2(loader.proc, *(*unsafe.Pointer)(unsafe.Pointer(&inst)),
-		*(*unsafe.Pointer)(unsafe.Pointer(&pd)), withDriver, &sg, &stages, &ops, &name[0], &info[0])
+	ok := C.vknnQueryProps2(loader.proc, dispatchable(inst), dispatchable(pd), withDriver, &sg, &stages, &ops, &name[0], &info[0])
 	if ok == 0 {
 		return out
 	}

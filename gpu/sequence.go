@@ -256,8 +256,7 @@ func (s *Sequence) Copy(src, dst Arg) {
 		return
 	}
 	s.depend([]*Buffer{a.Buf, b.Buf}, []byte{'r', 'w'})
-	vk.CmdCopyBuffer(s.cmd, a.Buf.handle, b.Buf.handle, 1,
-		[]vk.BufferCopy{{SrcOffset: vk.DeviceSize(a.Off), DstOffset: vk.DeviceSize(b.Off), Size: vk.DeviceSize(a.Size)}})
+	s.m.in.direct.copyRegion(s.cmd, a.Buf.handle, b.Buf.handle, a.Off, b.Off, a.Size)
 	s.timestamp(s.section, "copy")
 }
 

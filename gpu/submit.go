@@ -34,7 +34,7 @@ func (m *Manager) newFence() (vk.Fence, error) {
 	return f, err
 }
 
-// barrier makes all earlier compute and transfer writes visible to later
+// computeBarrier makes all earlier compute and transfer writes visible to later
 // compute and transfer work.
 func (d direct) computeBarrier(cmd vk.CommandBuffer) {
 	stages := vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit | vk.PipelineStageTransferBit)

@@ -96,14 +96,12 @@ func (m *Manager) staged(b *Buffer, off uint64, data []byte, upload bool) error 
 		if upload {
 			C.memcpy(t.mapped, unsafe.Pointer(&chunk[0]), C.size_t(n))
 		}
-		region := vk.BufferCopy{DstOffset: vk.DeviceSize(off + done), Size: vk.DeviceSize(n)}
-		src, dst := t.buf, b.handle
+		src, dst, srcOff, dstOff := t.buf, b.handle, uint64(0), off+done
 		if !upload {
-			region = vk.BufferCopy{SrcOffset: vk.DeviceSize(off + done), Size: vk.DeviceSize(n)}
-			src, dst = b.handle, t.buf
+			src, dst, srcOff, dstOff = b.handle, t.buf, off+done, 0
 		}
 		err := m.runOnce(t.cmd, t.cmdC, t.fence, func(cmd vk.CommandBuffer) {
-			vk.CmdCopyBuffer(cmd, src, dst, 1, []vk.BufferCopy{region})
+			m.in.direct.copyRegion(cmd, src, dst, srcOff, dstOff, n)
 			m.in.direct.hostBarrier(cmd)
 		})
 		if err != nil {

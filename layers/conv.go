@@ -153,8 +153,7 @@ func (g *ConvGPU) wgradV2(ks *kernels, t ConvTiles) {
 	rows := max(1, t.Rows/tiles)
 	g.parts = (in.N*o.H + rows - 1) / rows
 	g.wgradPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, rows)
-	pairs := ((o.C + t.WTK - 1) / t.WTK) * ((in.C + t.WTC - 1) / t.WTC)
-	g.wgradGroups = gpu.Groups{flat(pairs, t.Local)[0], uint32(g.parts), 1}
+	g.wgradGroups = gpu.Groups{flat(t.pairs(c), t.Local)[0], uint32(g.parts), 1}
 }
 
 // wgradV3 sets up conv_v3_wgrad: a subgroup per block of WTK x WTC
@@ -167,8 +166,7 @@ func (g *ConvGPU) wgradV3(ks *kernels, t ConvTiles, sg int) {
 	tiles := o.N * o.H * ((o.W + t.WTP - 1) / t.WTP)
 	g.parts = (tiles + chunk - 1) / chunk
 	g.wgradPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, chunk)
-	pairs := ((o.C + t.WTK - 1) / t.WTK) * ((in.C + t.WTC - 1) / t.WTC)
-	g.wgradGroups = gpu.Groups{flat(pairs, t.Local/sg)[0], uint32(g.parts), 1}
+	g.wgradGroups = gpu.Groups{flat(t.pairs(c), t.Local/sg)[0], uint32(g.parts), 1}
 }
 
 // Forward records y = conv(x, w) + b; b is ignored without Conv.Bias.

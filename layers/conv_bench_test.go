@@ -6,18 +6,13 @@ import (
 
 	"github.com/vknn/vknn/gpu"
 	"github.com/vknn/vknn/internal/testgpu"
-	"github.com/vknn/vknn/perf"
 )
 
 // BenchmarkConv times each pass of each ResNet-20 convolution at batch 128
 // on the GPU (device timestamps, median of runs after a warm-up) and
 // reports GFLOP/s: 2*N*K*C*R*S*P*Q per pass.
 func BenchmarkConv(b *testing.B) {
-	m, err := gpu.Open(0, gpu.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	m := testgpu.OpenBench(b)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, v := range []ConvVersion{ConvV3, ConvV2, ConvV1} {
 		if v == ConvV3 && DefaultConvVersion(m.Info()) != ConvV3 {
@@ -38,20 +33,7 @@ func BenchmarkConv(b *testing.B) {
 			}
 			for _, pass := range []string{"fwd", "dgrad", "wgrad"} {
 				b.Run(v.String()+"/"+tc.name+"/"+pass, func(b *testing.B) {
-					s, err := m.NewSequence(gpu.SequenceOptions{Timestamps: true})
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer s.Close()
-					passes[pass](s)
-					var ns float64
-					for b.Loop() {
-						if ns, err = perf.Sample(s, 1, 3); err != nil {
-							b.Fatal(err)
-						}
-					}
-					b.ReportMetric(tc.c.FLOPs(tc.in)/ns, "GFLOP/s")
-					b.ReportMetric(ns/1e6, "ms")
+					b.ReportMetric(tc.c.FLOPs(tc.in)/timeBench(b, m, passes[pass]), "GFLOP/s")
 				})
 			}
 		}

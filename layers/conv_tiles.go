@@ -23,20 +23,16 @@ var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, WT
 // from src to dst: mode 0 forward, 1 stride-1 data gradient, 2 strided
 // data gradient for one remainder (par: row and column remainder,
 // padding), 3 (v3) stride-2 data gradient in one pass. v3 adds the
-// subgroup size and whether rows are read as vec4s.
+// subgroup size and whether modes 0 and 1 read rows as vec4s.
 func (t ConvTiles) spec(c Conv2D, src, dst Shape, sg int, stride, mode uint32, par ...uint32) []uint32 {
 	sp := []uint32{uint32(t.Local), uint32(t.TK), uint32(t.TP), uint32(c.Kernel), stride, mode, uint32(t.CB), 0, 0, 0}
 	copy(sp[7:], par)
 	if sg == 0 {
 		return sp[:7+len(par)]
 	}
-	vec := false
-	switch mode {
-	case 0, 1:
-		vec = t.vecRows(c, src, dst, int(stride), sg)
-	case 2, 3:
-		vec = t.vecRowsStrided(c, src, dst, sg)
-	}
+	// VEC is for modes 0 and 1; MODE 3 always reads vec4 rows (the host
+	// picks it where vecRowsStrided holds), MODE 2 never.
+	vec := mode < 2 && t.vecRows(c, src, dst, int(stride), sg)
 	return append(sp, uint32(sg), boolSpec(vec))
 }
 
@@ -52,6 +48,12 @@ func (t ConvTiles) vecRows(c Conv2D, src, dst Shape, stride, sg int) bool {
 	return sg%(dst.W/t.TP) == 0
 }
 
+// pairs is the number of (WTK output, WTC input) channel blocks of the
+// weight gradient.
+func (t ConvTiles) pairs(c Conv2D) int {
+	return ((c.Out + t.WTK - 1) / t.WTK) * ((c.In + t.WTC - 1) / t.WTC)
+}
+
 // vecRowsStrided tells whether conv_v3 may compute the data gradient of a
 // stride-2 3x3 convolution with padding 1, from dy (src) to dx (dst), in
 // one pass (MODE 3): dx of even size, dy rows of whole vec4s and tiles, a
@@ -65,7 +67,7 @@ func (t ConvTiles) vecRowsStrided(c Conv2D, src, dst Shape, sg int) bool {
 	return sg%(src.W/t.TP) == 0
 }
 
-// groups is the v2 grid for output shape o: tiles of TP columns, Local
+// groups is the v2 and v3 grid for output shape o: tiles of TP columns, Local
 // tiles per workgroup in x, blocks of TK channels in y.
 func (t ConvTiles) groups(o Shape) gpu.Groups {
 	tiles := o.N * o.H * ((o.W + t.TP - 1) / t.TP)

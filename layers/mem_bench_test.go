@@ -9,19 +9,9 @@ import (
 	"github.com/vknn/vknn/perf"
 )
 
-// benchDevice opens the device without validation for benchmarks.
-func benchDevice(b *testing.B) *gpu.Manager {
-	m, err := gpu.Open(0, gpu.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { m.Close() })
-	return m
-}
-
-// reportGBs times record on the device (timestamps, median) and reports
-// GB/s for the given bytes moved.
-func reportGBs(b *testing.B, m *gpu.Manager, bytes float64, record func(s *gpu.Sequence)) {
+// timeBench times record on the device (timestamps, median of 3 after a
+// warm-up, each b.Loop iteration) and reports its ms; it returns the ns.
+func timeBench(b *testing.B, m *gpu.Manager, record func(s *gpu.Sequence)) float64 {
 	s, err := m.NewSequence(gpu.SequenceOptions{Timestamps: true})
 	if err != nil {
 		b.Fatal(err)
@@ -34,8 +24,14 @@ func reportGBs(b *testing.B, m *gpu.Manager, bytes float64, record func(s *gpu.S
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(bytes/ns, "GB/s")
 	b.ReportMetric(ns/1e6, "ms")
+	return ns
+}
+
+// reportGBs times record on the device (timestamps, median) and reports
+// GB/s for the given bytes moved.
+func reportGBs(b *testing.B, m *gpu.Manager, bytes float64, record func(s *gpu.Sequence)) {
+	b.ReportMetric(bytes/timeBench(b, m, record), "GB/s")
 }
 
 // BenchmarkBatchNorm: training forward (statistics and apply, fused ReLU)
@@ -43,7 +39,7 @@ func reportGBs(b *testing.B, m *gpu.Manager, bytes float64, record func(s *gpu.S
 // twice and writes y; backward reads x, y, dy twice and writes dx.
 // (The statistics pass reads x once.)
 func BenchmarkBatchNorm(b *testing.B) {
-	m := benchDevice(b)
+	m := testgpu.OpenBench(b)
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, in := range bnShapes[:3] {
 		bn, err := NewBatchNormGPU(m, in, true, false)
@@ -66,7 +62,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 // BenchmarkPool: max pooling 3x3/2 and global average pooling, forward and
 // backward, batch 128.
 func BenchmarkPool(b *testing.B) {
-	m := benchDevice(b)
+	m := testgpu.OpenBench(b)
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, in := range bnShapes[:3] {
 		p, err := NewPoolGPU(m, Pool2D{Max: true, Kernel: 3, Stride: 2, Pad: 1}, in)
@@ -98,7 +94,7 @@ func BenchmarkPool(b *testing.B) {
 // BenchmarkSGD: one update of ResNet-20's 269,722 parameters (reads w, g,
 // v; writes w, v).
 func BenchmarkSGD(b *testing.B) {
-	m := benchDevice(b)
+	m := testgpu.OpenBench(b)
 	rng := rand.New(rand.NewPCG(3, 3))
 	const n = 269722
 	o, err := NewSGDGPU(m, n)
@@ -115,7 +111,7 @@ func BenchmarkSGD(b *testing.B) {
 // BenchmarkShortcutA: option-A shortcut forward and backward (accumulate)
 // at ResNet-20's two transitions, batch 128.
 func BenchmarkShortcutA(b *testing.B) {
-	m := benchDevice(b)
+	m := testgpu.OpenBench(b)
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, tc := range []struct {
 		a  ShortcutA
@@ -140,7 +136,7 @@ func BenchmarkShortcutA(b *testing.B) {
 // BenchmarkLinearLoss: ResNet-20's head at batch 128 — the 64→10 linear
 // layer, softmax cross-entropy with its gradient, and the linear backward.
 func BenchmarkLinearLoss(b *testing.B) {
-	m := benchDevice(b)
+	m := testgpu.OpenBench(b)
 	rng := rand.New(rand.NewPCG(5, 5))
 	l, n := Linear{In: 64, Out: 10}, 128
 	g, err := NewLinearGPU(m, l, n)

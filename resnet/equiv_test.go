@@ -9,6 +9,7 @@ import (
 
 	"github.com/vknn/vknn/internal/testgpu"
 	"github.com/vknn/vknn/layers"
+	"github.com/vknn/vknn/perf"
 )
 
 // randomBatch makes a learnable batch: each image is its class's smooth
@@ -86,7 +87,7 @@ func TestGPUMatchesCPU(t *testing.T) {
 					// about 1/(N*H*W) of it (6e-4 for resnet8B here).
 					_, _, gm, err := gt.State()
 					require.NoError(t, err)
-					e := testgpu.RelErr(gm, ct.Mom)
+					e := perf.RelErr(gm, ct.Mom)
 					t.Logf("gradient after one step: relative error %.2g", e)
 					require.Less(t, e, 1e-3, "gradient after one step")
 				}
@@ -98,7 +99,7 @@ func TestGPUMatchesCPU(t *testing.T) {
 				got, want []float32
 				tol       float64
 			}{{"weights", gp, ct.Params, 1e-3}, {"bn state", gs, ct.BNState, 1e-3}, {"momentum", gm, ct.Mom, 5e-2}} {
-				e := testgpu.RelErr(tc.got, tc.want)
+				e := perf.RelErr(tc.got, tc.want)
 				t.Logf("%s: relative error %.2g after 5 steps", tc.name, e)
 				require.Less(t, e, tc.tol, tc.name)
 			}

@@ -16,16 +16,16 @@
 //   (TK=16, SG=8: 2 shared-memory loads where v2 makes 12.)
 // - Inputs (MODE 0 and 1): see conv_rows.glsl; with VEC=1 a lane reads
 //   its own columns as vec4s and the one either side from its neighbours.
-//   MODE 2 with VEC=1 (3x3, stride 2, padding 1): a lane's taps read dy
-//   columns q0.. or q0+1..; it reads q0..q0+TP-1 as vec4s and takes
-//   q0+TP from the next lane.
+//   MODE 2 reads dy lane by lane, as v2: the strided shapes that allow
+//   vec4 rows take MODE 3.
 // - MODE 3 (v3 only): the gradient to the input of a 3x3 convolution with
 //   stride 2 and padding 1, all four remainders at once: an invocation
 //   computes dx rows 2i, 2i+1 x columns 2(q0+j), 2(q0+j)+1, which read dy
 //   rows i, i+1 and columns q0+j, q0+j+1 only; each of the nine taps feeds
 //   one remainder. One pass, every staged weight used (MODE 2 stages all
-//   nine taps for one remainder's 1, 2 or 4). Needs VEC's conditions and
-//   an even dx.
+//   nine taps for one remainder's 1, 2 or 4). Always reads vec4 rows: the
+//   host picks it only where they are valid and dx is of even size
+//   (ConvTiles.vecRowsStrided).
 //
 // Tiles are numbered by subgroup and lane, so SG must be the subgroup size
 // the device runs the shader with (the host passes the one it reports and
@@ -180,27 +180,11 @@ void main() {
 					int ph = int(p + PAD2) - int(r);
 					float hz = ph >= 0 && ph / int(STRIDE) < int(Hi) ? 1.0 : 0.0;
 					uint row = (plane + uint(clamp(ph / int(STRIDE), 0, int(Hi) - 1))) * Wi;
-					// VEC: this lane's TP dy columns from q0 as vec4s, the next
-					// lane's first beside them (taps here read q0 or q0+1 on).
-					float own[TP], next = 0.0;
-					if (VEC != 0) {
-						[[unroll]] for (uint i = 0; i < TP / 4; i++) {
-							vec4 v = x4[(row + q0) / 4 + i] * hz;
-							[[unroll]] for (uint t = 0; t < 4; t++) own[4 * i + t] = v[t];
-						}
-						next = subgroupShuffleDown(own[0], 1);
-						next = q0 + TP < Wi ? next : 0.0;
-					}
 					[[unroll]] for (uint s = 0; s < RK; s++) {
 						if ((COLPAR + PAD2 + RK * STRIDE - s) % STRIDE != 0) continue;
-						const int d = (int(COLPAR + PAD2) - int(s)) / int(STRIDE);
-						int qs = d + int(q0);
+						int qs = (int(COLPAR + PAD2) - int(s)) / int(STRIDE) + int(q0);
 						float seg[TP];
 						[[unroll]] for (uint j = 0; j < TP; j++) {
-							if (VEC != 0) {
-								seg[j] = j + d < TP ? own[j + d] : next;
-								continue;
-							}
 							int q = qs + int(j);
 							float v = x[row + uint(clamp(q, 0, int(Wi) - 1))];
 							seg[j] = q >= 0 && q < int(Wi) ? v * hz : 0.0;

@@ -177,32 +177,42 @@ func (s *session) initWeights() (int, error) {
 		p, st := s.model.Init(s.o.seed)
 		return 0, s.stepper.SetState(p, st, make([]float32, s.model.NParam))
 	}
-	f, err := checkpoint.Load(s.lastPath())
+	f, step, err := s.restoreLast()
 	if err != nil {
 		return 0, fmt.Errorf("--resume: %w", err)
-	}
-	p, st, mom, err := s.model.Restore(f)
-	if err != nil {
-		return 0, fmt.Errorf("--resume from %s: %w", s.lastPath(), err)
-	}
-	if mom == nil {
-		mom = make([]float32, s.model.NParam)
 	}
 	for flag, want := range map[string]string{"seed": strconv.FormatUint(s.o.seed, 10), "batch": strconv.Itoa(s.o.batch)} {
 		if got := f.Metadata[flag]; got != "" && got != want {
 			return 0, fmt.Errorf("--resume: the run used --%s %s, not %s; pass the same flags", flag, got, want)
 		}
 	}
-	step, err := strconv.Atoi(f.Metadata["step"])
-	if err != nil || step < 0 {
-		return 0, fmt.Errorf("--resume: %s has no valid step", s.lastPath())
-	}
 	s.best, _ = strconv.ParseFloat(f.Metadata["best_val_acc"], 64)
 	if v, err := strconv.ParseFloat(f.Metadata["lr_scale"], 64); err == nil && v > 0 {
 		s.lrScale = v
 	}
 	fmt.Fprintf(s.out, "resuming %s at step %d\n", s.lastPath(), step)
-	return step, s.stepper.SetState(p, st, mom)
+	return step, nil
+}
+
+// restoreLast loads the last checkpoint onto the stepper and returns it
+// with its step.
+func (s *session) restoreLast() (*checkpoint.File, int, error) {
+	f, err := checkpoint.Load(s.lastPath())
+	if err != nil {
+		return nil, 0, err
+	}
+	p, st, mom, err := s.model.Restore(f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", s.lastPath(), err)
+	}
+	step, err := strconv.Atoi(f.Metadata["step"])
+	if err != nil || step < 0 {
+		return nil, 0, fmt.Errorf("%s has no valid step", s.lastPath())
+	}
+	if mom == nil {
+		mom = make([]float32, s.model.NParam)
+	}
+	return f, step, s.stepper.SetState(p, st, mom)
 }
 
 // save writes a checkpoint of the current state at step.
@@ -296,20 +306,9 @@ func (s *session) diverged(step int, loss float32) error {
 		return fmt.Errorf("the loss is %v at step %d: training diverged; stopped without saving. "+
 			"The last good checkpoint is %s (lower --lr and --resume, or use --on-nan rollback)", loss, step, s.lastPath())
 	}
-	f, err := checkpoint.Load(s.lastPath())
+	_, back, err := s.restoreLast()
 	if err != nil {
 		return fmt.Errorf("the loss is %v at step %d, and the rollback failed: %w", loss, step, err)
-	}
-	p, st, mom, err := s.model.Restore(f)
-	if err == nil {
-		if mom == nil {
-			mom = make([]float32, s.model.NParam)
-		}
-		err = s.stepper.SetState(p, st, mom)
-	}
-	back, serr := strconv.Atoi(f.Metadata["step"])
-	if err != nil || serr != nil {
-		return fmt.Errorf("the loss is %v at step %d, and the rollback failed: %v", loss, step, errors.Join(err, serr))
 	}
 	s.rolled++
 	s.lrScale /= 10

@@ -15,10 +15,8 @@ import (
 	"github.com/vknn/vknn/perf"
 )
 
-// Open opens the device named by $VKNN_TEST_GPU (default 0) with the
-// validation layer on. At cleanup it closes the Manager and fails the test
-// if the layer reported anything, leaks at device destruction included.
-func Open(t testing.TB) *gpu.Manager {
+// index is the device $VKNN_TEST_GPU names (default 0).
+func index(t testing.TB) int {
 	t.Helper()
 	idx := 0
 	if s := os.Getenv("VKNN_TEST_GPU"); s != "" {
@@ -27,6 +25,27 @@ func Open(t testing.TB) *gpu.Manager {
 			t.Fatalf("VKNN_TEST_GPU=%q: %v", s, err)
 		}
 	}
+	return idx
+}
+
+// OpenBench opens the device named by $VKNN_TEST_GPU for benchmarks:
+// without the validation layer, which would dominate them.
+func OpenBench(b *testing.B) *gpu.Manager {
+	b.Helper()
+	m, err := gpu.Open(index(b), gpu.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close() })
+	return m
+}
+
+// Open opens the device named by $VKNN_TEST_GPU (default 0) with the
+// validation layer on. At cleanup it closes the Manager and fails the test
+// if the layer reported anything, leaks at device destruction included.
+func Open(t testing.TB) *gpu.Manager {
+	t.Helper()
+	idx := index(t)
 	m, err := gpu.Open(idx, gpu.Options{Validate: true})
 	if err != nil {
 		t.Fatalf("opening device %d: %v", idx, err)
@@ -85,13 +104,10 @@ func Download(t testing.TB, b *gpu.Buffer, n int) []float32 {
 	return x
 }
 
-// RelErr is perf.RelErr: ‖got−want‖/‖want‖, +Inf on NaN or Inf.
-func RelErr(got, want []float32) float64 { return perf.RelErr(got, want) }
-
-// Close fails t unless RelErr(got, want) < tol.
+// Close fails t unless perf.RelErr(got, want) < tol.
 func Close(t testing.TB, what string, got, want []float32, tol float64) {
 	t.Helper()
-	if e := RelErr(got, want); !(e < tol) {
+	if e := perf.RelErr(got, want); !(e < tol) {
 		t.Errorf("%s: relative error %.3g, want < %.1g", what, e, tol)
 	}
 }
