@@ -6,17 +6,19 @@ import (
 	"github.com/vknn/vknn/gpu"
 )
 
-// BatchNorm2D's constants, as PyTorch's defaults.
-const (
-	BNEps      = 1e-5
-	BNMomentum = 0.1
-)
+// BN is a batch norm's settings: Eps is added to the variance, and the
+// running statistics move by Momentum towards each batch's (PyTorch's
+// BatchNorm2d eps and momentum).
+type BN struct{ Eps, Momentum float64 }
+
+// DefaultBN is PyTorch's default: eps 1e-5, momentum 0.1.
+var DefaultBN = BN{Eps: 1e-5, Momentum: 0.1}
 
 // BNForwardTrain normalizes x (shape in) with its batch statistics,
 // y = gamma*(x-mean)*invstd + beta, saves mean and invstd for the backward
-// pass, and moves the running statistics by BNMomentum towards the batch
+// pass, and moves the running statistics by b.Momentum towards the batch
 // mean and unbiased variance.
-func BNForwardTrain[T Float](in Shape, x, gamma, beta, runMean, runVar, y, mean, invstd []T) {
+func BNForwardTrain[T Float](b BN, in Shape, x, gamma, beta, runMean, runVar, y, mean, invstd []T) {
 	L, M := in.Plane(), in.N*in.Plane()
 	for c := 0; c < in.C; c++ {
 		var s float64
@@ -34,22 +36,22 @@ func BNForwardTrain[T Float](in Shape, x, gamma, beta, runMean, runVar, y, mean,
 			}
 		}
 		variance := ss / float64(M)
-		mean[c], invstd[c] = T(mu), T(1/math.Sqrt(variance+BNEps))
+		mean[c], invstd[c] = T(mu), T(1/math.Sqrt(variance+b.Eps))
 		unbiased := variance
 		if M > 1 {
 			unbiased = variance * float64(M) / float64(M-1)
 		}
-		runMean[c] = T((1-BNMomentum)*float64(runMean[c]) + BNMomentum*mu)
-		runVar[c] = T((1-BNMomentum)*float64(runVar[c]) + BNMomentum*unbiased)
+		runMean[c] = T((1-b.Momentum)*float64(runMean[c]) + b.Momentum*mu)
+		runVar[c] = T((1-b.Momentum)*float64(runVar[c]) + b.Momentum*unbiased)
 	}
 	bnApply(in, x, gamma, beta, mean, invstd, y)
 }
 
 // BNForwardEval normalizes x with the running statistics.
-func BNForwardEval[T Float](in Shape, x, gamma, beta, runMean, runVar, y []T) {
+func BNForwardEval[T Float](b BN, in Shape, x, gamma, beta, runMean, runVar, y []T) {
 	mean, invstd := make([]T, in.C), make([]T, in.C)
 	for c := range mean {
-		mean[c], invstd[c] = runMean[c], T(1/math.Sqrt(float64(runVar[c])+BNEps))
+		mean[c], invstd[c] = runMean[c], T(1/math.Sqrt(float64(runVar[c])+b.Eps))
 	}
 	bnApply(in, x, gamma, beta, mean, invstd, y)
 }
@@ -81,23 +83,6 @@ func BNBackward[T Float](in Shape, x, dy, gamma, mean, invstd, dx, dgamma, dbeta
 	}
 }
 
-// ReLU sets y = max(x, 0).
-func ReLU[T Float](x, y []T) {
-	for i, v := range x {
-		y[i] = max(v, 0)
-	}
-}
-
-// ReLUBackward sets dx = dy where the ReLU's output y is positive, else 0.
-func ReLUBackward[T Float](y, dy, dx []T) {
-	for i := range y {
-		dx[i] = 0
-		if y[i] > 0 {
-			dx[i] = dy[i]
-		}
-	}
-}
-
 // BNArgs are the buffers of a batch norm on the GPU. Res is read only with
 // a residual; Mean and Invstd are written by the forward pass and read by
 // the backward one.
@@ -115,6 +100,7 @@ type BNGrads struct {
 // optionally fused with a residual add and a ReLU: y = relu(bn(x) + res).
 type BatchNormGPU struct {
 	In             Shape
+	BN             BN
 	Relu, Residual bool
 
 	stats, eval, apply, bwdStats, bwdApply *gpu.Kernel
@@ -134,13 +120,13 @@ func elementGroups(n int) gpu.Groups {
 	return gpu.Groups{uint32(min(max((n+255)/256, 1), 4096)), 1, 1}
 }
 
-// NewBatchNormGPU prepares the kernels for a batch norm over inputs of
-// shape in.
-func NewBatchNormGPU(m *gpu.Manager, in Shape, relu, residual bool) (*BatchNormGPU, error) {
+// NewBatchNormGPU prepares the kernels for a batch norm with settings bn
+// over inputs of shape in, fused with a residual add and a ReLU as asked.
+func NewBatchNormGPU(m *gpu.Manager, in Shape, bn BN, relu, residual bool) (*BatchNormGPU, error) {
 	if err := in.Valid(); err != nil {
 		return nil, err
 	}
-	b := &BatchNormGPU{In: in, Relu: relu, Residual: residual, push: u32(in.N, in.C, in.Plane())}
+	b := &BatchNormGPU{In: in, BN: bn, Relu: relu, Residual: residual, push: u32(in.N, in.C, in.Plane())}
 	ks := &kernels{m: m}
 	r, res := boolSpec(relu), boolSpec(residual)
 	vec4 := boolSpec(in.Plane()%4 == 0) // four elements a load where planes allow
@@ -165,14 +151,14 @@ func f32(x float32) uint32 { return math.Float32bits(x) }
 
 // ForwardTrain records the training-mode forward pass.
 func (b *BatchNormGPU) ForwardTrain(s *gpu.Sequence, a BNArgs) {
-	push := append(append([]uint32{}, b.push...), f32(BNEps), f32(BNMomentum))
+	push := append(append([]uint32{}, b.push...), f32(float32(b.BN.Eps)), f32(float32(b.BN.Momentum)))
 	s.Dispatch(b.stats, gpu.Groups{uint32(b.In.C), 1, 1}, push, a.X, a.Mean, a.Invstd, a.RunMean, a.RunVar)
 	b.applyStats(s, a)
 }
 
 // ForwardEval records the eval-mode forward pass (running statistics).
 func (b *BatchNormGPU) ForwardEval(s *gpu.Sequence, a BNArgs) {
-	s.Dispatch(b.eval, flat(b.In.C, 64), []uint32{uint32(b.In.C), f32(BNEps)}, a.RunMean, a.RunVar, a.Mean, a.Invstd)
+	s.Dispatch(b.eval, flat(b.In.C, 64), []uint32{uint32(b.In.C), f32(float32(b.BN.Eps))}, a.RunMean, a.RunVar, a.Mean, a.Invstd)
 	b.applyStats(s, a)
 }
 

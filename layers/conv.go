@@ -46,9 +46,18 @@ type ConvGPU struct {
 	partial                         *gpu.Buffer
 }
 
+// MaxTiledKernel is the largest kernel the tiled versions (v2, v3) take:
+// each invocation keeps Kernel² sums per channel pair in registers, and
+// beyond 5x5 they spill (an 11x11 weight gradient ran for minutes on
+// lavapipe). Larger kernels take v1, whatever version is asked for.
+const MaxTiledKernel = 5
+
 // NewConvGPU prepares the kernels and scratch for conv c on inputs of
-// shape in.
+// shape in, with version v (v1 for kernels over MaxTiledKernel).
 func NewConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion) (*ConvGPU, error) {
+	if c.Kernel > MaxTiledKernel {
+		v = ConvV1
+	}
 	return newConvGPU(m, c, in, v, DefaultTiles)
 }
 
@@ -210,3 +219,10 @@ func (g *ConvGPU) BackwardWeights(s *gpu.Sequence, x, dy, dw, db gpu.Arg) {
 }
 
 func (v ConvVersion) String() string { return fmt.Sprintf("v%d", int(v)) }
+
+// Free releases the weight gradient's scratch buffer.
+func (g *ConvGPU) Free() {
+	if g.partial != nil {
+		g.partial.Free()
+	}
+}

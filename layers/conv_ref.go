@@ -29,7 +29,7 @@ func (c Conv2D) Check(in Shape) error {
 	if c.In != in.C || c.Out <= 0 || c.Kernel <= 0 || c.Stride <= 0 || c.Pad < 0 {
 		return fmt.Errorf("layers: conv %+v does not fit input %v", c, in)
 	}
-	if o := c.OutShape(in); o.H <= 0 || o.W <= 0 {
+	if o := c.OutShape(in); in.H+2*c.Pad < c.Kernel || in.W+2*c.Pad < c.Kernel || o.H <= 0 || o.W <= 0 {
 		return fmt.Errorf("layers: conv %+v leaves no output for input %v", c, in)
 	}
 	return nil

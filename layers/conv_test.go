@@ -33,6 +33,17 @@ var oddConvs = []convCase{
 	{"odd1x1s2", Conv2D{In: 6, Out: 9, Kernel: 1, Stride: 2, Pad: 0, Bias: true}, Shape{2, 6, 7, 7}},
 	{"odd5x5s1p0", Conv2D{In: 3, Out: 5, Kernel: 5, Stride: 1, Pad: 0}, Shape{2, 3, 8, 9}},
 	{"odd1x1", Conv2D{In: 1, Out: 1, Kernel: 1, Stride: 1, Pad: 0}, Shape{1, 1, 1, 1}},
+	{"odd11x11s4", Conv2D{In: 3, Out: 5, Kernel: 11, Stride: 4, Pad: 5, Bias: true}, Shape{2, 3, 19, 21}},
+	{"odd7x7s2", Conv2D{In: 2, Out: 3, Kernel: 7, Stride: 2, Pad: 3}, Shape{1, 2, 9, 8}},
+}
+
+// wideConvs have the channel counts of VGG's and AlexNet's deep layers on
+// small planes: long loops over input channels.
+var wideConvs = []convCase{
+	{"wide512x2x2", Conv2D{In: 512, Out: 512, Kernel: 3, Stride: 1, Pad: 1, Bias: true}, Shape{2, 512, 2, 2}},
+	{"wide256to512x4x4", Conv2D{In: 256, Out: 512, Kernel: 3, Stride: 1, Pad: 1, Bias: true}, Shape{3, 256, 4, 4}},
+	{"wide64to192k5", Conv2D{In: 64, Out: 192, Kernel: 5, Stride: 1, Pad: 2, Bias: true}, Shape{2, 64, 4, 4}},
+	{"wide3to64k11s4", Conv2D{In: 3, Out: 64, Kernel: 11, Stride: 4, Pad: 5, Bias: true}, Shape{4, 3, 32, 32}},
 }
 
 // vecConvs take conv_v3's vec4 row path (3x3, padding 1, rows of whole
@@ -117,7 +128,7 @@ func TestConvGPU(t *testing.T) {
 		// v1 is slow: the odd shapes and one ResNet shape suffice for it.
 		cases := append(append([]convCase{}, oddConvs...), resnetConvs[4])
 		if v != ConvV1 {
-			cases = append(append(append([]convCase{}, oddConvs...), vecConvs...), resnetConvs...)
+			cases = append(append(append(append([]convCase{}, oddConvs...), vecConvs...), resnetConvs...), wideConvs...)
 		}
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("v%d/%s", v, tc.name), func(t *testing.T) { runConvGPU(t, m, rng, tc, v) })

@@ -28,7 +28,7 @@ func TestBatchNormGPU(t *testing.T) {
 	for _, in := range bnShapes {
 		for _, mode := range []struct{ relu, res bool }{{false, false}, {true, false}, {true, true}} {
 			t.Run(fmt.Sprintf("%v/relu=%v/res=%v", in, mode.relu, mode.res), func(t *testing.T) {
-				bn, err := NewBatchNormGPU(m, in, mode.relu, mode.res)
+				bn, err := NewBatchNormGPU(m, in, DefaultBN, mode.relu, mode.res)
 				require.NoError(t, err)
 				n, C := in.Len(), in.C
 				x, res, dy := testgpu.Rand(rng, n), testgpu.Rand(rng, n), testgpu.Rand(rng, n)
@@ -52,7 +52,7 @@ func TestBatchNormGPU(t *testing.T) {
 
 				// CPU: y = relu(bn(x) + res); backward through the ReLU, then the BN.
 				y, mean, invstd := make([]float32, n), make([]float32, C), make([]float32, C)
-				BNForwardTrain(in, x, gamma, beta, rm, rv, y, mean, invstd)
+				BNForwardTrain(DefaultBN, in, x, gamma, beta, rm, rv, y, mean, invstd)
 				gy := dy
 				if mode.res {
 					for i := range y {
@@ -84,7 +84,7 @@ func TestBatchNormGPU(t *testing.T) {
 				// Eval mode with the updated running statistics.
 				a.Y = testgpu.Poisoned(t, m, n)
 				submit(t, m, func(s *gpu.Sequence) { bn.ForwardEval(s, a) })
-				BNForwardEval(in, x, gamma, beta, rm, rv, y)
+				BNForwardEval(DefaultBN, in, x, gamma, beta, rm, rv, y)
 				if mode.res {
 					for i := range y {
 						y[i] += res[i]
@@ -201,28 +201,114 @@ func TestLinearLossGPU(t *testing.T) {
 	}
 }
 
-func TestSGDGPU(t *testing.T) {
+// TestOptimizersGPU runs SGD (plain and Nesterov) and AdamW on the GPU
+// against their references for two steps with different hyperparameters
+// from one recording: the words are read from the buffer at run time.
+func TestOptimizersGPU(t *testing.T) {
 	m := testgpu.Open(t)
 	rng := rand.New(rand.NewPCG(39, 40))
+	sgd, err := NewSGDGPU(m)
+	require.NoError(t, err)
+	adam, err := NewAdamWGPU(m)
+	require.NoError(t, err)
 	for _, n := range []int{1, 7, 272474} {
-		o := SGD{LR: 0.1, Momentum: 0.9, WD: 1e-4}
-		g, err := NewSGDGPU(m, n)
-		require.NoError(t, err)
-		require.NoError(t, g.Set(o))
-		w, grad, v := testgpu.Rand(rng, n), testgpu.Rand(rng, n), testgpu.Rand(rng, n)
-		wb, gb, vb := testgpu.Upload(t, m, w), testgpu.Upload(t, m, grad), testgpu.Upload(t, m, v)
+		for _, nesterov := range []bool{false, true} {
+			o := SGD{LR: 0.1, Momentum: 0.9, WD: 1e-4, Nesterov: nesterov}
+			w, grad, v := testgpu.Rand(rng, n), testgpu.Rand(rng, n), testgpu.Rand(rng, n)
+			wb, gb, vb := testgpu.Upload(t, m, w), testgpu.Upload(t, m, grad), testgpu.Upload(t, m, v)
+			words := o.Words()
+			hb := testgpu.Upload(t, m, words[:])
+			s, err := m.NewSequence(gpu.SequenceOptions{})
+			require.NoError(t, err)
+			sgd.Record(s, n, wb, gb, []gpu.Arg{vb}, hb)
+			require.NoError(t, s.Submit())
+			SGDStep(o, w, grad, v)
+			o.LR, o.Momentum = 0.01, 0.5
+			words = o.Words()
+			require.NoError(t, hb.WriteFloat32(words[:]))
+			require.NoError(t, s.Submit())
+			s.Close()
+			SGDStep(o, w, grad, v)
+			testgpu.Close(t, fmt.Sprintf("sgd n=%d nesterov=%v w", n, nesterov), testgpu.Download(t, wb, n), w, 1e-6)
+			testgpu.Close(t, fmt.Sprintf("sgd n=%d nesterov=%v v", n, nesterov), testgpu.Download(t, vb, n), v, 1e-6)
+		}
+		o := AdamW{LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WD: 1e-2, Step: 1}
+		w, grad := testgpu.Rand(rng, n), testgpu.Rand(rng, n)
+		mo, v := make([]float32, n), make([]float32, n)
+		wb, gb, mb, vb := testgpu.Upload(t, m, w), testgpu.Upload(t, m, grad), testgpu.Upload(t, m, mo), testgpu.Upload(t, m, v)
+		words := o.Words()
+		hb := testgpu.Upload(t, m, words[:])
 		s, err := m.NewSequence(gpu.SequenceOptions{})
 		require.NoError(t, err)
-		g.Record(s, wb, gb, vb)
-		require.NoError(t, s.Submit())
-		SGDStep(o, w, grad, v)
-		// A second step with another lr, from the same recording.
-		o.LR = 0.01
-		require.NoError(t, g.Set(o))
-		require.NoError(t, s.Submit())
+		adam.Record(s, n, wb, gb, []gpu.Arg{mb, vb}, hb)
+		for step := 1; step <= 3; step++ {
+			o.Step = step
+			words = o.Words()
+			require.NoError(t, hb.WriteFloat32(words[:]))
+			require.NoError(t, s.Submit())
+			AdamWStep(o, w, grad, mo, v)
+		}
 		s.Close()
-		SGDStep(o, w, grad, v)
-		testgpu.Close(t, "w", testgpu.Download(t, wb, n), w, 1e-6)
-		testgpu.Close(t, "v", testgpu.Download(t, vb, n), v, 1e-6)
+		testgpu.Close(t, fmt.Sprintf("adamw n=%d w", n), testgpu.Download(t, wb, n), w, 1e-6)
+		testgpu.Close(t, fmt.Sprintf("adamw n=%d m", n), testgpu.Download(t, mb, n), mo, 1e-6)
+		testgpu.Close(t, fmt.Sprintf("adamw n=%d v", n), testgpu.Download(t, vb, n), v, 1e-6)
+	}
+}
+
+// TestDropoutGPU: the GPU draws the CPU's mask, for the forward and the
+// backward pass, at several sizes; about P of the elements are dropped.
+func TestDropoutGPU(t *testing.T) {
+	m := testgpu.Open(t)
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, n := range []int{1, 7, 1023, 1<<20 + 3} {
+		for _, p := range []float64{0, 0.1, 0.5} {
+			d := Dropout{P: p}
+			g, err := NewDropoutGPU(m, d, n)
+			require.NoError(t, err)
+			x := testgpu.Rand(rng, n)
+			yb := testgpu.Poisoned(t, m, n)
+			seed := uint32(rng.Uint64())
+			sb, err := m.NewBuffer(4)
+			require.NoError(t, err)
+			require.NoError(t, sb.WriteInt32([]int32{int32(seed)}))
+			submit(t, m, func(s *gpu.Sequence) { g.Apply(s, 7, testgpu.Upload(t, m, x), yb, sb) })
+			y := make([]float32, n)
+			key := DropoutKey(seed, 7)
+			DropoutApply(d, key, x, y)
+			got := testgpu.Download(t, yb, n)
+			require.Equal(t, y, got, "n=%d p=%g: the GPU's mask is the CPU's", n, p)
+			if n > 1000 {
+				dropped := 0
+				for i := range n {
+					if !d.Keep(key, i) {
+						dropped++
+					}
+				}
+				require.InDelta(t, p, float64(dropped)/float64(n), 0.02, "dropped fraction")
+			}
+		}
+	}
+	_, err := NewDropoutGPU(m, Dropout{P: 1}, 4)
+	require.ErrorContains(t, err, "dropout probability 1")
+}
+
+// TestReLUGPU compares the standalone ReLU with its reference.
+func TestReLUGPU(t *testing.T) {
+	m := testgpu.Open(t)
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, n := range []int{1, 7, 1<<20 + 3} {
+		g, err := NewReLUGPU(m, n)
+		require.NoError(t, err)
+		x, dy := testgpu.Rand(rng, n), testgpu.Rand(rng, n)
+		yb, dxb := testgpu.Poisoned(t, m, n), testgpu.Poisoned(t, m, n)
+		submit(t, m, func(s *gpu.Sequence) {
+			g.Forward(s, testgpu.Upload(t, m, x), yb)
+			g.Backward(s, yb, testgpu.Upload(t, m, dy), dxb)
+		})
+		y, dx := make([]float32, n), make([]float32, n)
+		ReLU(x, y)
+		ReLUBackward(y, dy, dx)
+		require.Equal(t, y, testgpu.Download(t, yb, n))
+		require.Equal(t, dx, testgpu.Download(t, dxb, n))
 	}
 }

@@ -17,7 +17,7 @@ func TestBatchNormCPUGradients(t *testing.T) {
 	y, mean, invstd := make([]float64, in.Len()), make([]float64, in.C), make([]float64, in.C)
 	rm, rv := make([]float64, in.C), make([]float64, in.C)
 	loss := func() float64 {
-		BNForwardTrain(in, x, gamma, beta, rm, rv, y, mean, invstd)
+		BNForwardTrain(DefaultBN, in, x, gamma, beta, rm, rv, y, mean, invstd)
 		return dot(y, g)
 	}
 	loss()
@@ -91,4 +91,15 @@ func TestReLUCPUGradient(t *testing.T) {
 	dx := make([]float64, 50)
 	ReLUBackward(y, g, dx)
 	checkGrad(t, "relu dx", x, dx, loss, 1e-6)
+}
+
+func TestDropoutCPUGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	d, key := Dropout{P: 0.3}, DropoutKey(5, 6)
+	x, g := randSlice[float64](rng, 200), randSlice[float64](rng, 200)
+	y := make([]float64, 200)
+	loss := func() float64 { DropoutApply(d, key, x, y); return dot(y, g) }
+	dx := make([]float64, 200)
+	DropoutApply(d, key, g, dx)
+	checkGrad(t, "dropout dx", x, dx, loss, 1e-6)
 }

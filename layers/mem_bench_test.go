@@ -42,7 +42,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 	m := testgpu.OpenBench(b)
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, in := range bnShapes[:3] {
-		bn, err := NewBatchNormGPU(m, in, true, false)
+		bn, err := NewBatchNormGPU(m, in, DefaultBN, true, false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -97,15 +97,14 @@ func BenchmarkSGD(b *testing.B) {
 	m := testgpu.OpenBench(b)
 	rng := rand.New(rand.NewPCG(3, 3))
 	const n = 269722
-	o, err := NewSGDGPU(m, n)
+	o, err := NewSGDGPU(m)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := o.Set(SGD{LR: 1e-3, Momentum: 0.9, WD: 1e-4}); err != nil {
-		b.Fatal(err)
-	}
+	words := SGD{LR: 1e-3, Momentum: 0.9, WD: 1e-4}.Words()
+	h := testgpu.Upload(b, m, words[:])
 	w, g, v := testgpu.Upload(b, m, testgpu.Rand(rng, n)), testgpu.Upload(b, m, testgpu.Rand(rng, n)), testgpu.Upload(b, m, testgpu.Rand(rng, n))
-	reportGBs(b, m, 5*4*n, func(s *gpu.Sequence) { o.Record(s, w, g, v) })
+	reportGBs(b, m, 5*4*n, func(s *gpu.Sequence) { o.Record(s, n, w, g, []gpu.Arg{v}, h) })
 }
 
 // BenchmarkShortcutA: option-A shortcut forward and backward (accumulate)

@@ -157,3 +157,14 @@ func (g *GlobalPoolGPU) Forward(s *gpu.Sequence, x, y gpu.Arg) {
 func (g *GlobalPoolGPU) Backward(s *gpu.Sequence, dy, dx gpu.Arg) {
 	s.Dispatch(g.bwd, elementGroups(g.In.Len()), u32(g.In.N*g.In.C, g.In.Plane()), dy, dx)
 }
+
+// Free releases the argmax buffer.
+func (g *PoolGPU) Free() {
+	if g.arg != nil {
+		g.arg.Free()
+	}
+}
+
+// ReadArgmax downloads the flat input index of each window's maximum
+// from the last forward pass (max pooling).
+func (g *PoolGPU) ReadArgmax(dst []int32) error { return g.arg.ReadInt32(dst) }

@@ -53,7 +53,7 @@ func runBN(e *env, _ []string) error {
 		rng := rand.New(rand.NewPCG(3, 4))
 		var rows []memRow
 		for _, in := range bnShapes(e.batch) {
-			bn, err := layers.NewBatchNormGPU(m, in, true, false)
+			bn, err := layers.NewBatchNormGPU(m, in, layers.DefaultBN, true, false)
 			if err != nil {
 				return nil, err
 			}

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/vknn/vknn/layers"
+	"github.com/vknn/vknn/nn"
 	"github.com/vknn/vknn/perf"
-	"github.com/vknn/vknn/resnet"
+	"github.com/vknn/vknn/zoo"
 )
 
 // stepRow is one line of the step breakdown.
@@ -28,16 +28,16 @@ func runStep(e *env, _ []string) error {
 		return err
 	}
 	defer m.Close()
-	model, err := resnet.New(resnet.Config{N: 3, Shortcut: 'A', Classes: 10})
+	model, err := zoo.ResNet{N: 3, Shortcut: 'A', Classes: 10}.Build()
 	if err != nil {
 		return err
 	}
-	t, err := resnet.NewTrainer(m, model, e.batch, resnet.TrainerOptions{Profile: true})
+	t, err := nn.NewGPU(m, model, nn.SGD{Momentum: 0.9, WD: 1e-4}, e.batch, nn.Options{Profile: true})
 	if err != nil {
 		return err
 	}
-	p, st := model.Init(1)
-	if err := t.SetWeights(p, st); err != nil {
+	defer t.Close()
+	if err := t.SetState(model.Init(1)); err != nil {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -50,11 +50,10 @@ func runStep(e *env, _ []string) error {
 	if e.tiny {
 		reps = 2
 	}
-	opt := layers.SGD{LR: 0.01, Momentum: 0.9, WD: 1e-4}
 	var totals []float64
 	bySection, byKind := map[string]float64{}, map[string]float64{}
 	for i := 0; i < reps+1; i++ {
-		if _, _, err := t.Step(x, y, opt); err != nil {
+		if _, _, err := t.Step(x, y, 0.01); err != nil {
 			return err
 		}
 		if i == 0 {

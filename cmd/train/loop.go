@@ -17,16 +17,17 @@ import (
 	"github.com/vknn/vknn/checkpoint"
 	"github.com/vknn/vknn/cifar"
 	"github.com/vknn/vknn/gpu"
-	"github.com/vknn/vknn/layers"
-	"github.com/vknn/vknn/resnet"
+	"github.com/vknn/vknn/nn"
+	"github.com/vknn/vknn/zoo"
 )
 
 // session is one training run.
 type session struct {
 	o       *options
 	out     io.Writer
-	model   *resnet.Model
-	stepper resnet.Stepper
+	model   *nn.Model
+	opt     nn.Optimizer
+	stepper nn.Executor
 	mgr     *gpu.Manager
 	loader  *cifar.Loader
 	valX    []float32
@@ -59,14 +60,13 @@ func (s *session) lrAt(step int) float64 {
 }
 
 func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
-	cfg := resnet.Config{N: (o.depth - 2) / 6, Plain: o.plain, Shortcut: o.shortcut[0], Classes: cifar.Classes}
-	model, err := resnet.New(cfg)
+	model, err := zoo.ByName(o.model, o.shortcut[0], cifar.Classes)
 	if err != nil {
 		return err
 	}
-	s := &session{o: o, out: stdout, model: model, dir: o.out, lrScale: 1}
+	s := &session{o: o, out: stdout, model: model, opt: o.optimizer(), dir: o.out, lrScale: 1}
 	if s.dir == "" {
-		s.dir = filepath.Join("runs", cfg.Name())
+		s.dir = filepath.Join("runs", model.Name)
 	}
 
 	// Data first: it is what fails most often, and fails fast.
@@ -116,7 +116,10 @@ func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if s.mgr != nil {
 		defer s.mgr.Close()
 	}
-	fmt.Fprintf(stdout, "model: %s, %d parameters (%.2fM)\n", cfg.Name(), model.Count(), float64(model.Count())/1e6)
+	if !o.quiet {
+		fmt.Fprint(stdout, model.Summary())
+	}
+	fmt.Fprintf(stdout, "model: %s, %d parameters (%.2fM), %.1f MFLOPs a forward pass\n", model.Name, model.Count(), float64(model.Count())/1e6, model.FLOPs()/1e6)
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
@@ -143,10 +146,11 @@ func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 
 // open makes the stepper: the GPU trainer on --gpu, or the CPU reference.
 func (s *session) open() error {
+	opts := nn.Options{Seed: s.o.seed, Profile: s.o.profile}
 	if s.o.cpu {
 		fmt.Fprintln(s.out, "device: CPU reference path")
 		var err error
-		s.stepper, err = resnet.NewCPUTrainer(s.model, s.o.batch)
+		s.stepper, err = nn.NewCPU(s.model, s.opt, s.o.batch, opts)
 		return err
 	}
 	m, err := gpu.Open(s.o.gpu, gpu.Options{Validate: s.o.validate})
@@ -155,13 +159,13 @@ func (s *session) open() error {
 	}
 	s.mgr = m
 	fmt.Fprintf(s.out, "device %d: %s (%s)\n", s.o.gpu, m.Info().Name, m.Info().Type)
-	t, err := resnet.NewTrainer(m, s.model, s.o.batch, resnet.TrainerOptions{Profile: s.o.profile})
+	t, err := nn.NewGPU(m, s.model, s.opt, s.o.batch, opts)
 	var ve *gpu.Error
 	if errors.As(err, &ve) && ve.OutOfMemory() {
-		return fmt.Errorf("preparing %s at batch %d: %w\nthe batch does not fit this device: try a smaller --batch", s.model.Cfg.Name(), s.o.batch, err)
+		return fmt.Errorf("preparing %s at batch %d: %w\nthe batch does not fit this device: try a smaller --batch", s.model.Name, s.o.batch, err)
 	}
 	if err != nil {
-		return fmt.Errorf("preparing %s at batch %d: %w", s.model.Cfg.Name(), s.o.batch, err)
+		return fmt.Errorf("preparing %s at batch %d: %w", s.model.Name, s.o.batch, err)
 	}
 	s.stepper = t
 	return nil
@@ -174,14 +178,13 @@ func (s *session) bestPath() string { return filepath.Join(s.dir, "best.safetens
 // the step to start from.
 func (s *session) initWeights() (int, error) {
 	if !s.o.resume {
-		p, st := s.model.Init(s.o.seed)
-		return 0, s.stepper.SetState(p, st, make([]float32, s.model.NParam))
+		return 0, s.stepper.SetState(s.model.Init(s.o.seed))
 	}
 	f, step, err := s.restoreLast()
 	if err != nil {
 		return 0, fmt.Errorf("--resume: %w", err)
 	}
-	for flag, want := range map[string]string{"seed": strconv.FormatUint(s.o.seed, 10), "batch": strconv.Itoa(s.o.batch)} {
+	for flag, want := range map[string]string{"seed": strconv.FormatUint(s.o.seed, 10), "batch": strconv.Itoa(s.o.batch), "optimizer": s.o.optName} {
 		if got := f.Metadata[flag]; got != "" && got != want {
 			return 0, fmt.Errorf("--resume: the run used --%s %s, not %s; pass the same flags", flag, got, want)
 		}
@@ -201,7 +204,7 @@ func (s *session) restoreLast() (*checkpoint.File, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	p, st, mom, err := s.model.Restore(f)
+	st, err := s.model.Restore(f, s.opt)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", s.lastPath(), err)
 	}
@@ -209,22 +212,19 @@ func (s *session) restoreLast() (*checkpoint.File, int, error) {
 	if err != nil || step < 0 {
 		return nil, 0, fmt.Errorf("%s has no valid step", s.lastPath())
 	}
-	if mom == nil {
-		mom = make([]float32, s.model.NParam)
-	}
-	return f, step, s.stepper.SetState(p, st, mom)
+	return f, step, s.stepper.SetState(st)
 }
 
 // save writes a checkpoint of the current state at step.
 func (s *session) save(path string, step int) error {
-	p, st, mom, err := s.stepper.State()
+	st, err := s.stepper.State()
 	if err != nil {
 		return err
 	}
 	meta := map[string]string{"step": strconv.Itoa(step), "seed": strconv.FormatUint(s.o.seed, 10),
 		"batch": strconv.Itoa(s.o.batch), "best_val_acc": strconv.FormatFloat(s.best, 'g', -1, 64),
-		"lr_scale": strconv.FormatFloat(s.lrScale, 'g', -1, 64)}
-	return checkpoint.Save(path, s.model.Checkpoint(p, st, mom, meta))
+		"lr_scale": strconv.FormatFloat(s.lrScale, 'g', -1, 64), "optimizer": s.o.optName}
+	return checkpoint.Save(path, s.model.Checkpoint(st, s.opt, meta))
 }
 
 // epochStats accumulates one epoch's training figures.
@@ -257,7 +257,7 @@ func (s *session) loop(ctx context.Context, start int, stderr io.Writer) error {
 	step := start
 	for b := range batches {
 		lr := s.lrAt(step)
-		loss, correct, err := s.stepper.Step(b.Images, b.Labels, layers.SGD{LR: lr, Momentum: o.momentum, WD: o.wd})
+		loss, correct, err := s.stepper.Step(b.Images, b.Labels, lr)
 		if err != nil {
 			return s.fail(step, err)
 		}
@@ -405,7 +405,7 @@ func (s *session) summary(start, end int, wall time.Duration) error {
 
 // printProfile prints the device time of one step by section.
 func (s *session) printProfile() {
-	t, ok := s.stepper.(*resnet.Trainer)
+	t, ok := s.stepper.(*nn.GPU)
 	if !ok {
 		return
 	}

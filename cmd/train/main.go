@@ -1,9 +1,11 @@
-// Command train trains a CIFAR ResNet (He et al. 2016, section 4.2) on a
-// Vulkan device, or on the CPU reference path.
+// Command train trains a network of the model zoo on CIFAR-10 on a
+// Vulkan device, or on the CPU reference path: by default ResNet-20 with
+// the recipe of He et al. 2016, section 4.2.
 //
 //	train --gpu 0                  ResNet-20, the paper's recipe (64k iterations)
 //	train --list-gpus              the devices --gpu can name
 //	train --depth 56 --epochs 10   other depths, shorter runs
+//	train --model vgg11 --iters 100  another network of the zoo
 //	train --resume --out DIR       continue a stopped run
 //	train --plot DIR               redraw DIR/errors.png from DIR/metrics.jsonl
 package main
@@ -21,6 +23,8 @@ import (
 	"syscall"
 
 	"github.com/vknn/vknn/gpu"
+	"github.com/vknn/vknn/nn"
+	"github.com/vknn/vknn/zoo"
 )
 
 // options are the command's flags.
@@ -28,6 +32,7 @@ type options struct {
 	gpu        int
 	listGPUs   bool
 	cpu        bool
+	model      string
 	depth      int
 	plain      bool
 	shortcut   string
@@ -48,6 +53,9 @@ type options struct {
 	validate   bool
 	plot       string
 	onNaN      string
+	optName    string
+	nesterov   bool
+	noDecayNB  bool
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -57,16 +65,20 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.gpu, "gpu", 0, "Vulkan device index (see --list-gpus)")
 	fs.BoolVar(&o.listGPUs, "list-gpus", false, "list the Vulkan devices and exit")
 	fs.BoolVar(&o.cpu, "cpu", false, "train on the CPU reference path (slow; for checking)")
-	fs.IntVar(&o.depth, "depth", 20, "network depth 6n+2: 20, 32, 44, 56, 110, ...")
-	fs.BoolVar(&o.plain, "plain", false, "the plain net of the same depth (no shortcuts)")
+	fs.StringVar(&o.model, "model", "", "the network: "+strings.Join(zoo.Names, ", ")+" (default: resnet of --depth, or plain with --plain)")
+	fs.IntVar(&o.depth, "depth", 20, "ResNet or plain-net depth 6n+2: 20, 32, 44, 56, 110, ...")
+	fs.BoolVar(&o.plain, "plain", false, "the plain net of --depth (no shortcuts)")
 	fs.StringVar(&o.shortcut, "shortcut", "A", "shortcut option: A (zero padding) or B (projection)")
 	fs.IntVar(&o.iters, "iters", 64000, "training iterations (ignored when --epochs is set)")
 	fs.IntVar(&o.epochs, "epochs", 0, "training epochs instead of --iters")
 	fs.IntVar(&o.batch, "batch", 128, "batch size")
 	fs.Float64Var(&o.lr, "lr", 0.1, "initial learning rate")
 	milestones := fs.String("milestones", "32000,48000", "iterations at which the learning rate is divided by 10")
+	fs.StringVar(&o.optName, "optimizer", "sgd", "sgd (PyTorch's, with --momentum) or adamw (betas 0.9, 0.999, eps 1e-8)")
 	fs.Float64Var(&o.momentum, "momentum", 0.9, "SGD momentum")
-	fs.Float64Var(&o.wd, "wd", 1e-4, "weight decay")
+	fs.BoolVar(&o.nesterov, "nesterov", false, "SGD with Nesterov momentum")
+	fs.Float64Var(&o.wd, "wd", 1e-4, "weight decay (SGD: L2, AdamW: decoupled)")
+	fs.BoolVar(&o.noDecayNB, "no-decay-norm-bias", false, "no weight decay on biases and batch-norm parameters")
 	fs.IntVar(&o.val, "val", 5000, "images held out of the training set for validation (the last ones)")
 	fs.StringVar(&o.data, "data", "", "CIFAR-10: .tar.gz, folder or .bin (default: $VKNN_DATA or ~/.cache/vknn, downloaded if absent)")
 	fs.StringVar(&o.out, "out", "", "output folder for checkpoints, metrics and plot (default runs/<arch>)")
@@ -87,7 +99,27 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.milestones, err = parseInts(*milestones); err != nil {
 		return nil, fmt.Errorf("--milestones: %w", err)
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.model == "" {
+		o.model = fmt.Sprintf("resnet%d", o.depth)
+		if o.plain {
+			o.model = fmt.Sprintf("plain%d", o.depth)
+		}
+	} else if set["depth"] || set["plain"] {
+		return nil, fmt.Errorf("--model %s with --depth or --plain: give one or the other (e.g. --model plain56)", o.model)
+	}
 	return o, o.check()
+}
+
+// optimizer is the optimizer the flags describe.
+func (o *options) optimizer() nn.Optimizer {
+	if o.optName == "adamw" {
+		a := nn.DefaultAdamW
+		a.WD, a.NoDecayNormBias = o.wd, o.noDecayNB
+		return a
+	}
+	return nn.SGD{Momentum: o.momentum, Nesterov: o.nesterov, WD: o.wd, NoDecayNormBias: o.noDecayNB}
 }
 
 func parseInts(s string) ([]int, error) {
@@ -125,6 +157,10 @@ func (o *options) check() error {
 		return fmt.Errorf("--epochs %d: must not be negative", o.epochs)
 	case o.val < 0:
 		return fmt.Errorf("--val %d: must not be negative", o.val)
+	case o.optName != "sgd" && o.optName != "adamw":
+		return fmt.Errorf("--optimizer %q: must be sgd or adamw", o.optName)
+	case o.nesterov && (o.optName != "sgd" || o.momentum == 0):
+		return fmt.Errorf("--nesterov needs --optimizer sgd and a --momentum above 0")
 	case o.onNaN != "stop" && o.onNaN != "rollback":
 		return fmt.Errorf("--on-nan %q: must be stop or rollback", o.onNaN)
 	case o.gpu < 0:

@@ -1,0 +1,473 @@
+package nn
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/vknn/vknn/gpu"
+	"github.com/vknn/vknn/layers"
+)
+
+// GPU trains and runs a model on one Vulkan device. The parameters, their
+// gradients, the optimizer's state and the running statistics live on the
+// device; a training step (forward, loss, backward, optimizer) is one
+// command buffer, recorded once and replayed, and per step only the batch,
+// the optimizer's hyperparameters and two scalars cross. Eval graphs are
+// recorded once per batch size and kept.
+type GPU struct {
+	model *Model
+	opt   Optimizer
+	batch int
+	mgr   *gpu.Manager
+	o     Options
+
+	params, grads, buffers, hyper *gpu.Buffer
+	slots                         []*gpu.Buffer
+	optk                          *layers.OptimizerGPU
+	train                         *gpuGraph
+	evals                         map[int]*gpuGraph
+	step                          int
+}
+
+// The hyper buffer: group i's optimizer words at float hyperStride*i, the
+// step's dropout seed at float seedAt (storage-buffer offsets are 256-byte
+// aligned).
+const (
+	hyperStride = 64
+	seedAt      = 2 * hyperStride
+)
+
+// NewGPU allocates the model's storage on mgr and records its training
+// step for batches of batch. The state starts at zero: set it with
+// SetState (e.g. Model.Init).
+func NewGPU(mgr *gpu.Manager, m *Model, opt Optimizer, batch int, o Options) (*GPU, error) {
+	if err := checkExecutor(m, opt, batch); err != nil {
+		return nil, err
+	}
+	if o.Conv == 0 {
+		o.Conv = layers.DefaultConvVersion(mgr.Info())
+	}
+	e := &GPU{model: m, opt: opt, batch: batch, mgr: mgr, o: o, evals: map[int]*gpuGraph{}}
+	if err := e.init(); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *GPU) init() error {
+	var err error
+	alloc := func(floats int) *gpu.Buffer {
+		if err != nil {
+			return nil
+		}
+		var b *gpu.Buffer
+		b, err = e.mgr.NewBuffer(uint64(4 * max(floats, 1)))
+		return b
+	}
+	m := e.model
+	e.params, e.grads, e.buffers, e.hyper = alloc(m.NParam), alloc(m.NParam), alloc(m.NBuffer), alloc(seedAt+hyperStride)
+	for range e.opt.Slots() {
+		e.slots = append(e.slots, alloc(m.NParam))
+	}
+	if err != nil {
+		return err
+	}
+	if e.optk, err = e.opt.newGPU(e.mgr); err != nil {
+		return err
+	}
+	// Zero everything once: the alignment gaps between tensors are never
+	// written by a kernel but are swept by the flat optimizer update.
+	zero, err := e.mgr.NewSequence(gpu.SequenceOptions{})
+	if err != nil {
+		return err
+	}
+	for _, b := range append([]*gpu.Buffer{e.params, e.grads, e.buffers, e.hyper}, e.slots...) {
+		zero.Fill(b, 0)
+	}
+	err = zero.Submit()
+	zero.Close()
+	if err != nil {
+		return err
+	}
+	e.train, err = e.newGraph(e.batch, true)
+	return err
+}
+
+// Close releases the executor's device memory and recordings.
+func (e *GPU) Close() error {
+	for _, g := range e.evals {
+		g.close()
+	}
+	if e.train != nil {
+		e.train.close()
+	}
+	for _, b := range append([]*gpu.Buffer{e.params, e.grads, e.buffers, e.hyper}, e.slots...) {
+		if b != nil {
+			b.Free()
+		}
+	}
+	e.evals, e.train, e.slots = nil, nil, nil
+	e.params, e.grads, e.buffers, e.hyper = nil, nil, nil, nil
+	return nil
+}
+
+// Step trains on one batch with learning rate lr and returns its mean
+// loss and the number of correct predictions (before the update).
+func (e *GPU) Step(images []float32, labels []int32, lr float64) (float32, int, error) {
+	if e.train == nil {
+		return 0, 0, errors.New("nn: the executor is closed")
+	}
+	if err := e.model.checkBatch(images, labels, e.batch); err != nil {
+		return 0, 0, err
+	}
+	t := e.step + 1
+	words := make([]float32, seedAt)
+	for i, gr := range e.model.groups() {
+		w := e.opt.words(lr, t, gr.decay)
+		copy(words[i*hyperStride:], w[:])
+	}
+	if err := e.hyper.WriteFloat32(words); err != nil {
+		return 0, 0, err
+	}
+	if err := e.hyper.Write(4*seedAt, binary.LittleEndian.AppendUint32(nil, stepSeed(e.o.Seed, t))); err != nil {
+		return 0, 0, err
+	}
+	loss, correct, err := e.train.run(images, labels)
+	if err == nil {
+		e.step = t
+	}
+	return loss, correct, err
+}
+
+// eval returns the eval graph for batches of n, recording it on first use.
+func (e *GPU) eval(n int) (*gpuGraph, error) {
+	if e.train == nil {
+		return nil, errors.New("nn: the executor is closed")
+	}
+	if g, ok := e.evals[n]; ok {
+		return g, nil
+	}
+	g, err := e.newGraph(n, false)
+	if err != nil {
+		return nil, err
+	}
+	e.evals[n] = g
+	return g, nil
+}
+
+// Eval runs the network in eval mode on any number of images, in batches
+// of at most the training batch, and returns the mean loss and the number
+// of correct predictions.
+func (e *GPU) Eval(images []float32, labels []int32) (float64, int, error) {
+	return evalBatches(e.model, e.batch, images, labels, func(x []float32, y []int32) (float32, int, error) {
+		g, err := e.eval(len(y))
+		if err != nil {
+			return 0, 0, err
+		}
+		return g.run(x, y)
+	})
+}
+
+// Predict returns the logits (images x Classes) of the network in eval
+// mode.
+func (e *GPU) Predict(images []float32) ([]float32, error) {
+	return predictBatches(e.model, e.batch, images, func(x []float32, n int) ([]float32, error) {
+		g, err := e.eval(n)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := g.run(x, make([]int32, n)); err != nil {
+			return nil, err
+		}
+		z := make([]float32, n*e.model.Classes)
+		return z, g.act(e.model.g.out).ReadFloat32(z)
+	})
+}
+
+// Timings is the device time of each dispatch of the last training step,
+// with Options.Profile.
+func (e *GPU) Timings() ([]gpu.Timing, error) {
+	if e.train == nil {
+		return nil, errors.New("nn: the executor is closed")
+	}
+	return e.train.seq.Timings()
+}
+
+// State downloads the parameters, gradients, buffers and optimizer state.
+func (e *GPU) State() (*State, error) {
+	if e.train == nil {
+		return nil, errors.New("nn: the executor is closed")
+	}
+	m := e.model
+	st := &State{Params: make([]float32, m.NParam), Grads: make([]float32, m.NParam), Buffers: make([]float32, m.NBuffer), Step: e.step}
+	err := errors.Join(e.params.ReadFloat32(st.Params), e.grads.ReadFloat32(st.Grads), e.buffers.ReadFloat32(st.Buffers))
+	for _, b := range e.slots {
+		s := make([]float32, m.NParam)
+		err = errors.Join(err, b.ReadFloat32(s))
+		st.Slots = append(st.Slots, s)
+	}
+	return st, err
+}
+
+// SetState uploads st; missing gradients and optimizer state become zeros.
+func (e *GPU) SetState(st *State) error {
+	if e.train == nil {
+		return errors.New("nn: the executor is closed")
+	}
+	if err := e.model.checkState(st, e.opt); err != nil {
+		return err
+	}
+	st = e.model.complete(st.clone(), e.opt)
+	err := errors.Join(e.params.WriteFloat32(st.Params), e.grads.WriteFloat32(st.Grads), e.buffers.WriteFloat32(st.Buffers))
+	for i, b := range e.slots {
+		err = errors.Join(err, b.WriteFloat32(st.Slots[i]))
+	}
+	if err == nil {
+		e.step = st.Step
+	}
+	return err
+}
+
+// gpuGraph is the network's activations, gradients and lowered ops for
+// one batch size, with the sequence recorded on them: a training step, or
+// an eval-mode forward pass with the loss.
+type gpuGraph struct {
+	e     *GPU
+	batch int
+	train bool
+	seq   *gpu.Sequence
+	add   *layers.Add
+
+	images, labels, out *gpu.Buffer
+	acts, grads         map[Value]*gpu.Buffer
+	begun               map[Value]bool  // gradient written by a backward pass so far
+	alias               map[Value]Value // outputs that are their input
+	bufs                []*gpu.Buffer
+	frees               []interface{ Free() }
+	pools               map[*node]*layers.PoolGPU // for Decisions
+}
+
+// recordError carries an allocation failure out of the recording.
+type recordError struct{ err error }
+
+func (e *GPU) newGraph(batch int, train bool) (g *gpuGraph, err error) {
+	g = &gpuGraph{e: e, batch: batch, train: train, acts: map[Value]*gpu.Buffer{}, grads: map[Value]*gpu.Buffer{},
+		begun: map[Value]bool{}, alias: map[Value]Value{}, pools: map[*node]*layers.PoolGPU{}}
+	defer func() {
+		if r := recover(); r != nil {
+			re, ok := r.(recordError)
+			if !ok {
+				panic(r)
+			}
+			err = re.err
+		}
+		if err != nil {
+			g.close()
+			g = nil
+		}
+	}()
+	if err = g.record(); err != nil {
+		return nil, err
+	}
+	if err = g.seq.End(); err != nil {
+		return nil, fmt.Errorf("nn: recording %s at batch %d: %w", e.model.Name, batch, err)
+	}
+	return g, nil
+}
+
+func (g *gpuGraph) record() error {
+	e, mg := g.e, g.e.model.g
+	g.images = g.newBuf(g.batch * e.model.Input.Len())
+	g.labels = g.newBuf(g.batch)
+	g.out = g.newBuf(2)
+	g.acts[0] = g.images
+	var err error
+	if g.add, err = layers.NewAdd(e.mgr); err != nil {
+		return err
+	}
+	if g.seq, err = e.mgr.NewSequence(gpu.SequenceOptions{Timestamps: e.o.Profile && g.train}); err != nil {
+		return err
+	}
+	steps := mg.plan()
+	ops := make([]gpuOp, len(steps))
+	for i := range steps {
+		s := &steps[i]
+		if a, ok := s.n.op.(aliaser); ok && a.alias(g.train) {
+			g.alias[s.out] = g.resolve(s.n.in[0])
+			ops[i] = nothing{}
+			continue
+		}
+		if ops[i], err = s.n.op.lower(g, s); err != nil {
+			return fmt.Errorf("nn: %s (%s): %w", s.n.name, s.n.op.kind(), err)
+		}
+	}
+	for i, s := range steps {
+		g.seq.Section(s.n.name)
+		ops[i].forward(g.seq)
+	}
+	ce, err := layers.NewSoftmaxCEGPU(e.mgr, g.batch, e.model.Classes)
+	if err != nil {
+		return err
+	}
+	g.seq.Section("loss")
+	logits := g.act(mg.out)
+	if !g.train {
+		ce.Record(g.seq, logits, g.labels, g.newBuf(g.batch*e.model.Classes), g.out)
+		return nil
+	}
+	dz, done := g.gradWrite(mg.out)
+	ce.Record(g.seq, logits, g.labels, dz, g.out)
+	done()
+	for i := len(steps) - 1; i >= 0; i-- {
+		if mg.needsGrad[steps[i].out] {
+			g.seq.Section(steps[i].n.name + ".backward")
+			ops[i].backward(g)
+		}
+	}
+	g.seq.Section("optimizer")
+	groups := e.model.groups()
+	if !e.opt.splits() {
+		groups = []group{{0, e.model.NParam, true}}
+	}
+	for i, gr := range groups {
+		n := uint64(4 * (gr.to - gr.from))
+		slots := make([]gpu.Arg, len(e.slots))
+		for j, b := range e.slots {
+			slots[j] = b.Slice(uint64(4*gr.from), n)
+		}
+		e.optk.Record(g.seq, gr.to-gr.from, e.params.Slice(uint64(4*gr.from), n), e.grads.Slice(uint64(4*gr.from), n),
+			slots, e.hyper.Slice(uint64(4*i*hyperStride), 4*layers.HyperWords))
+	}
+	return nil
+}
+
+// run uploads a batch, replays the graph and returns the loss and the
+// number of correct predictions.
+func (g *gpuGraph) run(images []float32, labels []int32) (float32, int, error) {
+	if err := g.images.WriteFloat32(images); err != nil {
+		return 0, 0, err
+	}
+	if err := g.labels.WriteInt32(labels); err != nil {
+		return 0, 0, err
+	}
+	if err := g.seq.Submit(); err != nil {
+		return 0, 0, err
+	}
+	var out [2]float32
+	if err := g.out.ReadFloat32(out[:]); err != nil {
+		return 0, 0, err
+	}
+	return out[0], int(out[1]), nil
+}
+
+func (g *gpuGraph) close() {
+	if g.seq != nil {
+		g.seq.Close()
+	}
+	for _, f := range g.frees {
+		f.Free()
+	}
+	for _, b := range g.bufs {
+		b.Free()
+	}
+	g.frees, g.bufs = nil, nil
+}
+
+// newBuf allocates a buffer of n floats that the graph owns; a failure
+// ends the recording (newGraph returns it).
+func (g *gpuGraph) newBuf(n int) *gpu.Buffer {
+	b, err := g.e.mgr.NewBuffer(uint64(4 * max(n, 1)))
+	if err != nil {
+		panic(recordError{err})
+	}
+	g.bufs = append(g.bufs, b)
+	return b
+}
+
+// own makes the graph free f (a layer's scratch) when it closes.
+func (g *gpuGraph) own(f interface{ Free() }) { g.frees = append(g.frees, f) }
+
+func (g *gpuGraph) resolve(v Value) Value {
+	if a, ok := g.alias[v]; ok {
+		return a
+	}
+	return v
+}
+
+func (g *gpuGraph) shape(v Value) layers.Shape { return g.e.model.g.values[v].shape.batch(g.batch) }
+func (g *gpuGraph) needs(v Value) bool         { return g.e.model.g.needsGrad[v] }
+func (g *gpuGraph) mgr() *gpu.Manager          { return g.e.mgr }
+
+// act is the activation buffer of v.
+func (g *gpuGraph) act(v Value) *gpu.Buffer {
+	v = g.resolve(v)
+	if b, ok := g.acts[v]; ok {
+		return b
+	}
+	b := g.newBuf(g.shape(v).Len())
+	g.acts[v] = b
+	return b
+}
+
+// grad is the gradient buffer of v.
+func (g *gpuGraph) grad(v Value) *gpu.Buffer {
+	v = g.resolve(v)
+	if b, ok := g.grads[v]; ok {
+		return b
+	}
+	b := g.newBuf(g.shape(v).Len())
+	g.grads[v] = b
+	return b
+}
+
+// slice is p's range of flat storage b.
+func slice(b *gpu.Buffer, p *Param) gpu.Slice { return b.Slice(uint64(4*p.Offset), uint64(4*p.Len)) }
+
+func (g *gpuGraph) param(p *Param) gpu.Slice  { return slice(g.e.params, p) }
+func (g *gpuGraph) pgrad(p *Param) gpu.Slice  { return slice(g.e.grads, p) }
+func (g *gpuGraph) buffer(p *Param) gpu.Slice { return slice(g.e.buffers, p) }
+func (g *gpuGraph) seed() gpu.Slice           { return g.e.hyper.Slice(4*seedAt, 4) }
+
+// gradWrite is where a backward pass that writes (not adds) the gradient
+// of v puts it: v's gradient buffer if nothing has written it yet, else a
+// scratch buffer that done adds to it. When v needs no gradient, a scratch
+// buffer that done leaves alone.
+func (g *gpuGraph) gradWrite(v Value) (dst gpu.Arg, done func()) {
+	if !g.needs(v) {
+		return g.newBuf(g.shape(v).Len()), func() {}
+	}
+	v = g.resolve(v)
+	if !g.begun[v] {
+		g.begun[v] = true
+		return g.grad(v), func() {}
+	}
+	tmp := g.newBuf(g.shape(v).Len())
+	return tmp, func() { g.add.Record(g.seq, g.shape(v).Len(), 1, tmp, g.grad(v)) }
+}
+
+// gradAccum is v's gradient buffer for a backward pass that adds to it,
+// zeroed first if nothing has written it yet.
+func (g *gpuGraph) gradAccum(v Value) gpu.Arg {
+	v = g.resolve(v)
+	if !g.begun[v] {
+		g.begun[v] = true
+		g.seq.Fill(g.grad(v), 0)
+	}
+	return g.grad(v)
+}
+
+// gradAddFrom adds src to v's gradient (a copy when it is the first).
+func (g *gpuGraph) gradAddFrom(v Value, src gpu.Arg) {
+	if !g.needs(v) {
+		return
+	}
+	v = g.resolve(v)
+	if !g.begun[v] {
+		g.begun[v] = true
+		g.seq.Copy(src, g.grad(v))
+		return
+	}
+	g.add.Record(g.seq, g.shape(v).Len(), 1, src, g.grad(v))
+}
