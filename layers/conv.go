@@ -76,6 +76,9 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 	g.reduce = ks.get("reduce_partials", "rw", 2)
 	switch v {
 	case ConvV1:
+		if trips := v1Trips(c, o); m.Info().Type == "cpu" && trips > loopLimit {
+			return nil, fmt.Errorf("layers: conv %+v on %v: the naive kernels would loop %d times per invocation, past lavapipe's %d", c, in, trips, loopLimit)
+		}
 		g.push = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Kernel, c.Stride, c.Pad, hasBias, 0)
 		g.fwd = ks.get("conv_v1_fwd", "rrrw", 12)
 		g.dgrad = ks.get("conv_v1_dgrad", "rrw", 12)
@@ -106,6 +109,19 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 	var err error
 	g.partial, err = m.NewBuffer(uint64(4 * g.parts * c.WeightLen()))
 	return g, err
+}
+
+// loopLimit is where lavapipe stops an invocation's loops, silently
+// (docs/perf.md).
+const loopLimit = 65535
+
+// v1Trips is the loop iterations of one invocation of the v1 kernels as
+// lavapipe counts them: every iteration of every loop and each loop's
+// exit. (Measured: a 9x9 data gradient over 600 output channels, 60,601,
+// is right; over 650, 65,651, wrong.)
+func v1Trips(c Conv2D, o Shape) int {
+	taps := (c.Kernel+1)*(c.Kernel+1) + 1 // an outer iteration: the kernel rows' and columns' loops
+	return max(c.In*taps, c.Out*taps, o.H*(o.W+2)) + 1
 }
 
 // tiled sets up the forward and data-gradient kernels of v2 (sg = 0) or

@@ -87,9 +87,13 @@ func TestConvCPUGradients(t *testing.T) {
 // runConvGPU runs the three passes of version v on the GPU and compares
 // each with the CPU reference.
 func runConvGPU(t *testing.T, m *gpu.Manager, rng *rand.Rand, tc convCase, v ConvVersion) {
-	c, in := tc.c, tc.in
-	g, err := NewConvGPU(m, c, in, v)
+	g, err := NewConvGPU(m, tc.c, tc.in, v)
 	require.NoError(t, err)
+	runConvGPUWith(t, m, rng, tc, g)
+}
+
+func runConvGPUWith(t *testing.T, m *gpu.Manager, rng *rand.Rand, tc convCase, g *ConvGPU) {
+	c, in := tc.c, tc.in
 	o := g.Out
 	x, w := testgpu.Rand(rng, in.Len()), testgpu.Rand(rng, c.WeightLen())
 	b := testgpu.Rand(rng, c.Out)
@@ -166,4 +170,20 @@ func TestVecRows(t *testing.T) {
 			t.Errorf("%s: forward %v, data gradient %v; want %v, %v", tc.name, fwd, d, tc.fwd, tc.d)
 		}
 	}
+}
+
+// TestConvV1LoopLimit: on lavapipe a naive convolution whose loops would
+// pass the loop limit is refused rather than silently cut short (with the
+// check off, 650 channels gave a data gradient 6% off), and one just
+// inside it is right.
+func TestConvV1LoopLimit(t *testing.T) {
+	m := testgpu.Open(t)
+	_, err := NewConvGPU(m, Conv2D{In: 8, Out: 650, Kernel: 9, Stride: 1, Pad: 4}, Shape{1, 8, 9, 9}, ConvV1)
+	if m.Info().Type != "cpu" {
+		require.NoError(t, err)
+		return
+	}
+	require.ErrorContains(t, err, "past lavapipe's 65535")
+	c := convCase{"9x9 to 600", Conv2D{In: 2, Out: 600, Kernel: 9, Stride: 1, Pad: 4}, Shape{1, 2, 9, 9}}
+	runConvGPU(t, m, rand.New(rand.NewPCG(15, 16)), c, ConvV1) // just inside the limit: right
 }

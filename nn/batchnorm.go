@@ -72,9 +72,7 @@ func (o *bnOp) backwardCPU(r *cpuRun, n *node) {
 	in, sv := r.shape(n.in[0]), r.saved[n].(bnSaved)
 	dx := make([]float32, in.Len())
 	layers.BNBackward(in, r.in(n, 0), r.dy(n), r.param(o.gamma), sv.mean, sv.invstd, dx, r.pgrad(o.gamma), r.pgrad(o.beta))
-	if r.needs(n.in[0]) {
-		r.addGrad(n.in[0], dx)
-	}
+	r.addGrad(n.in[0], dx)
 }
 
 // bnGPU is a batch norm on the GPU, with the residual add and ReLU it

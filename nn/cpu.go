@@ -73,8 +73,11 @@ func (r *cpuRun) dy(n *node) []float32 {
 	return r.grad[n.out]
 }
 
-// addGrad adds d to the gradient of v.
+// addGrad adds d to the gradient of v (if v needs one).
 func (r *cpuRun) addGrad(v Value, d []float32) {
+	if !r.needs(v) {
+		return
+	}
 	if r.grad[v] == nil {
 		r.grad[v] = make([]float32, len(d))
 	}

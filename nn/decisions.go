@@ -60,26 +60,27 @@ func (c *CPU) Flips() (differed, total int) { return c.flips, c.decided }
 // decideMask is node n's ReLU decision at i: its own, or the one it
 // follows (counting a difference).
 func (r *cpuRun) decideMask(n *node, i int, own bool) bool {
-	if r.follow == nil || r.follow.masks[n] == nil {
+	if r.follow == nil {
 		return own
 	}
-	r.c.decided++
-	f := r.follow.masks[n][i]
-	if f != own {
-		r.c.flips++
-	}
-	return f
+	return decide(r.c, r.follow.masks[n], i, own)
 }
 
 // decideArg is node n's max-pool winner at i, likewise.
 func (r *cpuRun) decideArg(n *node, i int, own int32) int32 {
-	if r.follow == nil || r.follow.args[n] == nil {
+	if r.follow == nil {
 		return own
 	}
-	r.c.decided++
-	f := r.follow.args[n][i]
-	if f != own {
-		r.c.flips++
+	return decide(r.c, r.follow.args[n], i, own)
+}
+
+func decide[T comparable](c *CPU, follow []T, i int, own T) T {
+	if follow == nil {
+		return own
 	}
-	return f
+	c.decided++
+	if follow[i] != own {
+		c.flips++
+	}
+	return follow[i]
 }

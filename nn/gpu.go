@@ -401,25 +401,46 @@ func (g *gpuGraph) needs(v Value) bool         { return g.e.model.g.needsGrad[v]
 func (g *gpuGraph) mgr() *gpu.Manager          { return g.e.mgr }
 
 // act is the activation buffer of v.
-func (g *gpuGraph) act(v Value) *gpu.Buffer {
+func (g *gpuGraph) act(v Value) *gpu.Buffer { return g.lazy(g.acts, v) }
+
+// grad is the gradient buffer of v.
+func (g *gpuGraph) grad(v Value) *gpu.Buffer { return g.lazy(g.grads, v) }
+
+// lazy is v's buffer in m, allocated on first use.
+func (g *gpuGraph) lazy(m map[Value]*gpu.Buffer, v Value) *gpu.Buffer {
 	v = g.resolve(v)
-	if b, ok := g.acts[v]; ok {
+	if b, ok := m[v]; ok {
 		return b
 	}
 	b := g.newBuf(g.shape(v).Len())
-	g.acts[v] = b
+	m[v] = b
 	return b
 }
 
-// grad is the gradient buffer of v.
-func (g *gpuGraph) grad(v Value) *gpu.Buffer {
-	v = g.resolve(v)
-	if b, ok := g.grads[v]; ok {
-		return b
-	}
-	b := g.newBuf(g.shape(v).Len())
-	g.grads[v] = b
-	return b
+// unaryLayer is a GPU layer from x to y whose backward pass writes dx
+// from dy (pooling).
+type unaryLayer interface {
+	Forward(s *gpu.Sequence, x, y gpu.Arg)
+	Backward(s *gpu.Sequence, dy, dx gpu.Arg)
+}
+
+// unaryGPU is the gpuOp of a unaryLayer.
+type unaryGPU struct {
+	n    *node
+	l    unaryLayer
+	x, y gpu.Arg
+}
+
+func (g *gpuGraph) unary(s *step, l unaryLayer) *unaryGPU {
+	return &unaryGPU{n: s.n, l: l, x: g.act(s.n.in[0]), y: g.act(s.out)}
+}
+
+func (u *unaryGPU) forward(s *gpu.Sequence) { u.l.Forward(s, u.x, u.y) }
+
+func (u *unaryGPU) backward(g *gpuGraph) {
+	dx, done := g.gradWrite(u.n.in[0])
+	u.l.Backward(g.seq, g.grad(u.n.out), dx)
+	done()
 }
 
 // slice is p's range of flat storage b.

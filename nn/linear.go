@@ -75,9 +75,7 @@ func (o *linearOp) forwardCPU(r *cpuRun, n *node) {
 func (o *linearOp) backwardCPU(r *cpuRun, n *node) {
 	dx := make([]float32, r.n*o.l.In)
 	layers.LinearBackward(o.l, r.n, r.in(n, 0), r.param(o.w), r.dy(n), dx, r.pgrad(o.w), r.pgrad(o.b))
-	if r.needs(n.in[0]) {
-		r.addGrad(n.in[0], dx)
-	}
+	r.addGrad(n.in[0], dx)
 }
 
 type linearGPU struct {

@@ -43,7 +43,7 @@ func TestPlanFuses(t *testing.T) {
 		{"identity", nil, []string{"b.conv1 Conv2D", "b.bn1 BatchNorm2D+relu", "b.conv2 Conv2D", "b.bn2 BatchNorm2D+add(a)+relu"}},
 		{"option A", ShortcutA{In: 4, Out: 4, Stride: 1}, []string{"b.shortcut ShortcutA", "b.conv1 Conv2D", "b.bn1 BatchNorm2D+relu",
 			"b.conv2 Conv2D", "b.bn2 BatchNorm2D+add(b.shortcut)+relu"}},
-		{"option B", Seq(Conv2D{In: 4, Out: 4, Kernel: 1}, BatchNorm2D{C: 4}), []string{"b.shortcut.0 Conv2D", "b.shortcut.1 BatchNorm2D",
+		{"option B", ShortcutB(4, 4, 1), []string{"b.shortcut.0 Conv2D", "b.shortcut.1 BatchNorm2D",
 			"b.conv1 Conv2D", "b.bn1 BatchNorm2D+relu", "b.conv2 Conv2D", "b.bn2 BatchNorm2D+add(b.shortcut.1)+relu"}},
 	} {
 		m, err := New(tc.name, Seq(Name("a", Conv2D{In: 4, Out: 4, Kernel: 3, Pad: 1}), Name("b", block(tc.sc)), Name("head", head)), in)

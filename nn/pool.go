@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 
-	"github.com/vknn/vknn/gpu"
 	"github.com/vknn/vknn/layers"
 )
 
@@ -84,12 +83,6 @@ func (o poolOp) backwardCPU(r *cpuRun, n *node) {
 	r.addGrad(n.in[0], dx)
 }
 
-type poolGPU struct {
-	n    *node
-	pool *layers.PoolGPU
-	x, y gpu.Arg
-}
-
 func (o poolOp) lower(g *gpuGraph, s *step) (gpuOp, error) {
 	pool, err := layers.NewPoolGPU(g.mgr(), o.p, g.shape(s.n.in[0]))
 	if err != nil {
@@ -97,15 +90,7 @@ func (o poolOp) lower(g *gpuGraph, s *step) (gpuOp, error) {
 	}
 	g.own(pool)
 	g.pools[s.n] = pool
-	return &poolGPU{n: s.n, pool: pool, x: g.act(s.n.in[0]), y: g.act(s.out)}, nil
-}
-
-func (p *poolGPU) forward(s *gpu.Sequence) { p.pool.Forward(s, p.x, p.y) }
-
-func (p *poolGPU) backward(g *gpuGraph) {
-	dx, done := g.gradWrite(p.n.in[0])
-	p.pool.Backward(g.seq, g.grad(p.n.out), dx)
-	done()
+	return g.unary(s, pool), nil
 }
 
 // GlobalAvgPool averages each channel's plane: C x H x W becomes C x 1 x 1
@@ -136,21 +121,10 @@ func (globalPoolOp) backwardCPU(r *cpuRun, n *node) {
 	r.addGrad(n.in[0], dx)
 }
 
-type globalPoolGPU struct {
-	n    *node
-	pool *layers.GlobalPoolGPU
-	x, y gpu.Arg
-}
-
 func (globalPoolOp) lower(g *gpuGraph, s *step) (gpuOp, error) {
 	pool, err := layers.NewGlobalPoolGPU(g.mgr(), g.shape(s.n.in[0]))
-	return &globalPoolGPU{n: s.n, pool: pool, x: g.act(s.n.in[0]), y: g.act(s.out)}, err
-}
-
-func (p *globalPoolGPU) forward(s *gpu.Sequence) { p.pool.Forward(s, p.x, p.y) }
-
-func (p *globalPoolGPU) backward(g *gpuGraph) {
-	dx, done := g.gradWrite(p.n.in[0])
-	p.pool.Backward(g.seq, g.grad(p.n.out), dx)
-	done()
+	if err != nil {
+		return nil, err
+	}
+	return g.unary(s, pool), nil
 }

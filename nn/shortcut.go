@@ -22,6 +22,13 @@ func (a ShortcutA) Build(b *Builder, x Value) Value {
 	return b.op(shortcutAOp{a: layers.ShortcutA{In: a.In, Out: a.Out, Stride: a.Stride}}, x)
 }
 
+// ShortcutB is the paper's option-B shortcut, a projection: a 1x1
+// convolution of stride Stride from In to Out channels and a batch norm
+// (named "0" and "1": under a Residual, shortcut.0.weight, ...).
+func ShortcutB(in, out, stride int) Module {
+	return Seq(Conv2D{In: in, Out: out, Kernel: 1, Stride: stride}, BatchNorm2D{C: out})
+}
+
 type shortcutAOp struct {
 	noParams
 	noFLOPs
@@ -93,9 +100,7 @@ func (addOp) forwardCPU(r *cpuRun, n *node) {
 
 func (addOp) backwardCPU(r *cpuRun, n *node) {
 	for _, v := range n.in {
-		if r.needs(v) {
-			r.addGrad(v, r.dy(n))
-		}
+		r.addGrad(v, r.dy(n))
 	}
 }
 

@@ -109,9 +109,7 @@ func (c ResNet) block(in, out, stride int) nn.Module {
 	case c.Shortcut == 'A':
 		shortcut = nn.ShortcutA{In: in, Out: out, Stride: stride}
 	default:
-		shortcut = nn.Seq(
-			nn.Conv2D{In: in, Out: out, Kernel: 1, Stride: stride},
-			nn.BatchNorm2D{C: out})
+		shortcut = nn.ShortcutB(in, out, stride)
 	}
 	return nn.Residual{Body: body, Shortcut: shortcut, ReLU: true}
 }
