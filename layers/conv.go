@@ -46,16 +46,20 @@ type ConvGPU struct {
 	partial                         *gpu.Buffer
 }
 
-// MaxTiledKernel is the largest kernel the tiled versions (v2, v3) take:
-// each invocation keeps Kernel² sums per channel pair in registers, and
-// beyond 5x5 they spill (an 11x11 weight gradient ran for minutes on
-// lavapipe). Larger kernels take v1, whatever version is asked for.
-const MaxTiledKernel = 5
+// MaxTiledKernel and MaxTiledStride bound what the tiled versions (v2,
+// v3) take: each invocation keeps Kernel² sums per channel pair in
+// registers, and beyond 5x5 they spill (an 11x11 weight gradient ran for
+// minutes on lavapipe); the strided data gradient takes Stride² pipelines.
+// Other convolutions take v1, whatever version is asked for.
+const (
+	MaxTiledKernel = 5
+	MaxTiledStride = 4
+)
 
 // NewConvGPU prepares the kernels and scratch for conv c on inputs of
-// shape in, with version v (v1 for kernels over MaxTiledKernel).
+// shape in, with version v (v1 past MaxTiledKernel or MaxTiledStride).
 func NewConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion) (*ConvGPU, error) {
-	if c.Kernel > MaxTiledKernel {
+	if c.Kernel > MaxTiledKernel || c.Stride > MaxTiledStride {
 		v = ConvV1
 	}
 	return newConvGPU(m, c, in, v, DefaultTiles)

@@ -35,6 +35,7 @@ var oddConvs = []convCase{
 	{"odd1x1", Conv2D{In: 1, Out: 1, Kernel: 1, Stride: 1, Pad: 0}, Shape{1, 1, 1, 1}},
 	{"odd11x11s4", Conv2D{In: 3, Out: 5, Kernel: 11, Stride: 4, Pad: 5, Bias: true}, Shape{2, 3, 19, 21}},
 	{"odd7x7s2", Conv2D{In: 2, Out: 3, Kernel: 7, Stride: 2, Pad: 3}, Shape{1, 2, 9, 8}},
+	{"odd3x3s5", Conv2D{In: 2, Out: 3, Kernel: 3, Stride: 5, Pad: 1, Bias: true}, Shape{2, 2, 11, 12}},
 }
 
 // wideConvs have the channel counts of VGG's and AlexNet's deep layers on

@@ -25,8 +25,12 @@ func (reluOp) shape(in []Shape) (Shape, error) { return in[0], nil }
 func (reluOp) forwardCPU(r *cpuRun, n *node) {
 	x, y := r.in(n, 0), r.out(n)
 	mask := make([]bool, len(x))
+	var tol float32
+	if r.follow != nil {
+		tol = tieTol(x)
+	}
 	for i, v := range x {
-		if mask[i] = r.decideMask(n, i, v > 0); mask[i] {
+		if mask[i] = r.decideMask(n, i, v, tol); mask[i] {
 			y[i] = v
 		}
 	}

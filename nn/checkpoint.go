@@ -13,16 +13,19 @@ import (
 const optimizerPrefix = "optimizer."
 
 // Checkpoint packs a state into named tensors (the parameters and buffers
-// under their PyTorch names, then the optimizer's slots) with the model's
-// Meta, "arch" (the model's name), "optimizer_step" and meta.
-func (m *Model) Checkpoint(st *State, opt Optimizer, meta map[string]string) *checkpoint.File {
-	f := &checkpoint.File{Metadata: map[string]string{"format": "vknn", "arch": m.Name,
-		"optimizer_step": strconv.Itoa(st.Step)}}
-	for k, v := range m.Meta {
-		f.Metadata[k] = v
+// under their PyTorch names, then the optimizer's slots; opt may be nil)
+// with the metadata meta, the model's Meta, and "format", "arch" (the
+// model's name) and "optimizer_step", which the others cannot override.
+func (m *Model) Checkpoint(st *State, opt Optimizer, meta map[string]string) (*checkpoint.File, error) {
+	if err := m.checkState(st, opt); err != nil {
+		return nil, err
 	}
-	for k, v := range meta {
-		f.Metadata[k] = v
+	f := &checkpoint.File{Metadata: map[string]string{}}
+	for _, kv := range []map[string]string{meta, m.Meta,
+		{"format": "vknn", "arch": m.Name, "optimizer_step": strconv.Itoa(st.Step)}} {
+		for k, v := range kv {
+			f.Metadata[k] = v
+		}
 	}
 	add := func(prefix string, ps []*Param, flat []float32) {
 		for _, p := range ps {
@@ -38,17 +41,18 @@ func (m *Model) Checkpoint(st *State, opt Optimizer, meta map[string]string) *ch
 			}
 		}
 	}
-	return f
+	return f, nil
 }
 
 // Restore unpacks a checkpoint for this model and optimizer (nil: the
 // parameters and buffers only). It fails, naming the difference, when the
 // checkpoint is of another architecture (its "arch" or a Meta key says
 // so) or a tensor is missing or of another shape. A checkpoint without
-// the optimizer's tensors restores with zero optimizer state.
+// the optimizer's tensors restores with no optimizer state, at step 0:
+// the optimizer starts afresh (AdamW's bias correction included).
 func (m *Model) Restore(f *checkpoint.File, opt Optimizer) (*State, error) {
 	if a := f.Metadata["arch"]; a != "" && a != m.Name {
-		return nil, fmt.Errorf("checkpoint is of %s, the model is %s", a, m.Name)
+		return nil, fmt.Errorf("nn: checkpoint is of %s, the model is %s", a, m.Name)
 	}
 	keys := make([]string, 0, len(m.Meta))
 	for k := range m.Meta {
@@ -57,17 +61,17 @@ func (m *Model) Restore(f *checkpoint.File, opt Optimizer) (*State, error) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if got, ok := f.Metadata[k]; ok && got != m.Meta[k] {
-			return nil, fmt.Errorf("checkpoint has %s %s, the model %s", k, got, m.Meta[k])
+			return nil, fmt.Errorf("nn: checkpoint has %s %s, the model %s", k, got, m.Meta[k])
 		}
 	}
 	get := func(prefix string, ps []*Param, flat []float32) error {
 		for _, p := range ps {
 			t, ok := f.Get(prefix + p.Name)
 			if !ok {
-				return fmt.Errorf("checkpoint has no tensor %s", prefix+p.Name)
+				return fmt.Errorf("nn: checkpoint has no tensor %s", prefix+p.Name)
 			}
 			if !slices.Equal(t.Shape, p.Shape) || len(t.Data) != p.Len {
-				return fmt.Errorf("checkpoint tensor %s has shape %v, the model needs %v", prefix+p.Name, t.Shape, p.Shape)
+				return fmt.Errorf("nn: checkpoint tensor %s has shape %v, the model needs %v", prefix+p.Name, t.Shape, p.Shape)
 			}
 			copy(p.Of(flat), t.Data)
 		}
@@ -94,11 +98,14 @@ func (m *Model) Restore(f *checkpoint.File, opt Optimizer) (*State, error) {
 			st.Slots = append(st.Slots, flat)
 		}
 	}
+	if opt != nil && st.Slots == nil && len(opt.Slots()) > 0 {
+		return st, nil // the optimizer starts afresh
+	}
 	for _, key := range []string{"optimizer_step", "step"} {
 		if s, ok := f.Metadata[key]; ok {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 0 {
-				return nil, fmt.Errorf("checkpoint metadata %s=%q is not a step", key, s)
+				return nil, fmt.Errorf("nn: checkpoint metadata %s=%q is not a step", key, s)
 			}
 			st.Step = n
 			break

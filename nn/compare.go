@@ -87,7 +87,10 @@ func diff(name string, got, want []float32, floor float64) Diff {
 		den += w * w
 	}
 	num, den = math.Sqrt(num), math.Sqrt(den)
-	if den < floor {
+	if den <= floor {
+		if num == 0 {
+			return Diff{Name: name, Zero: true}
+		}
 		return Diff{Name: name, RelErr: num / floor, Zero: true}
 	}
 	return Diff{Name: name, RelErr: num / den}

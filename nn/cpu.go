@@ -10,13 +10,13 @@ import (
 // operation at a time (no fusion), in float32: slow, but the yardstick
 // that the GPU is held to.
 type CPU struct {
-	model          *Model
-	opt            Optimizer
-	batch          int
-	seed           uint64
-	st             *State
-	follow         *Decisions
-	flips, decided int
+	model                *Model
+	opt                  Optimizer
+	batch                int
+	seed                 uint64
+	st                   *State
+	follow               *Decisions
+	flips, hard, decided int
 }
 
 // NewCPU makes a CPU executor training with opt on batches of batch.
@@ -92,7 +92,8 @@ func (c *CPU) forward(x []float32, n int, train bool) *cpuRun {
 	r := &cpuRun{c: c, g: g, n: n, train: train, seed: stepSeed(c.seed, c.st.Step+1),
 		act: make([][]float32, len(g.values)), grad: make([][]float32, len(g.values)), saved: map[*node]any{}}
 	if train {
-		r.follow, c.flips, c.decided = c.follow, 0, 0
+		r.follow, c.flips, c.hard, c.decided = c.follow, 0, 0, 0
+		c.follow = nil // for one step
 	}
 	r.act[0] = x
 	for _, nd := range g.nodes {
@@ -103,9 +104,13 @@ func (c *CPU) forward(x []float32, n int, train bool) *cpuRun {
 
 // Step trains on one batch with learning rate lr and returns its mean loss
 // and the number of correct predictions (before the update).
-func (c *CPU) Step(images []float32, labels []int32, lr float64) (float32, int, error) {
+func (c *CPU) Step(images []float32, labels []int32, lr float64) (float64, int, error) {
 	if err := c.model.checkBatch(images, labels, c.batch); err != nil {
 		return 0, 0, err
+	}
+	if f := c.follow; f != nil && (f.g != c.model.g || f.batch != c.batch) {
+		c.follow = nil
+		return 0, 0, fmt.Errorf("nn: the decisions to follow are of another model or batch size")
 	}
 	r := c.forward(images, c.batch, true)
 	logits := r.act[c.model.g.out]
@@ -126,30 +131,23 @@ func (c *CPU) Step(images []float32, labels []int32, lr float64) (float32, int, 
 		}
 		c.opt.stepCPU(lr, c.st.Step, gr.decay, c.st.Params[gr.from:gr.to], c.st.Grads[gr.from:gr.to], slots)
 	}
-	return loss, correct, nil
+	return float64(loss), correct, nil
 }
 
 // Eval runs the network in eval mode on any number of images, in batches,
 // and returns the mean loss and the number of correct predictions.
 func (c *CPU) Eval(images []float32, labels []int32) (float64, int, error) {
-	return evalBatches(c.model, c.batch, images, labels, func(x []float32, y []int32) (float32, int, error) {
-		logits := c.logits(x, len(y))
-		dz := make([]float32, len(logits))
-		l, k := layers.SoftmaxCE(len(y), c.model.Classes, logits, y, dz)
-		return l, k, nil
-	})
+	return evalBatches(c.model, c.batch, images, labels, c.logits)
 }
 
 // Predict returns the logits (images x Classes) of the network in eval
 // mode.
 func (c *CPU) Predict(images []float32) ([]float32, error) {
-	return predictBatches(c.model, c.batch, images, func(x []float32, n int) ([]float32, error) {
-		return c.logits(x, n), nil
-	})
+	return predictBatches(c.model, c.batch, images, c.logits)
 }
 
-func (c *CPU) logits(x []float32, n int) []float32 {
-	return c.forward(x, n, false).act[c.model.g.out]
+func (c *CPU) logits(x []float32, n int) ([]float32, error) {
+	return c.forward(x, n, false).act[c.model.g.out], nil
 }
 
 // State returns a copy of the parameters, gradients, buffers and

@@ -76,7 +76,7 @@ func Example() {
 		return
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	var first, last float32
+	var first, last float64
 	for step := range 30 {
 		x, y := stripes(rng, 32)
 		loss, _, err := exec.Step(x, y, 0.02)

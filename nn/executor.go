@@ -7,12 +7,13 @@ import (
 )
 
 // Executor trains and runs a Model: the GPU executor or the CPU
-// reference. Both give the same results to rounding.
+// reference. Both give the same results to rounding. An executor is used
+// by one goroutine at a time.
 type Executor interface {
 	// Step trains on one batch (images normalised, batch x C x H x W;
 	// labels in [0, Classes)) with learning rate lr, and returns the mean
 	// loss and the number of correct predictions before the update.
-	Step(images []float32, labels []int32, lr float64) (loss float32, correct int, err error)
+	Step(images []float32, labels []int32, lr float64) (loss float64, correct int, err error)
 	// Eval runs the network in eval mode on any number of images and
 	// returns the mean loss and the number of correct predictions.
 	Eval(images []float32, labels []int32) (loss float64, correct int, err error)
@@ -82,11 +83,14 @@ func (m *Model) checkState(st *State, opt Optimizer) error {
 	if st == nil {
 		return fmt.Errorf("nn: no state")
 	}
-	if len(st.Params) != m.NParam || len(st.Buffers) != m.NBuffer || (st.Grads != nil && len(st.Grads) != m.NParam) {
+	if len(st.Params) != m.NParam || len(st.Buffers) != m.NBuffer {
 		return fmt.Errorf("nn: state of %d parameter and %d buffer floats, %s needs %d and %d",
 			len(st.Params), len(st.Buffers), m.Name, m.NParam, m.NBuffer)
 	}
-	if len(st.Slots) != 0 && len(st.Slots) != len(opt.Slots()) {
+	if st.Grads != nil && len(st.Grads) != m.NParam {
+		return fmt.Errorf("nn: state of %d gradient floats, %s needs %d", len(st.Grads), m.Name, m.NParam)
+	}
+	if opt != nil && len(st.Slots) != 0 && len(st.Slots) != len(opt.Slots()) {
 		return fmt.Errorf("nn: state has %d optimizer tensors per parameter, the optimizer keeps %d", len(st.Slots), len(opt.Slots()))
 	}
 	for _, s := range st.Slots {
@@ -119,9 +123,10 @@ func (m *Model) checkLabels(labels []int32) error {
 	return nil
 }
 
-// evalBatches splits images into batches of at most batch and sums what
-// run returns for each.
-func evalBatches(m *Model, batch int, images []float32, labels []int32, run func(x []float32, y []int32) (float32, int, error)) (float64, int, error) {
+// evalBatches splits images into batches of at most batch, runs logits
+// on each and returns the mean softmax cross-entropy and the number of
+// images whose largest logit is the label.
+func evalBatches(m *Model, batch int, images []float32, labels []int32, logits func(x []float32, n int) ([]float32, error)) (float64, int, error) {
 	per := m.Input.Len()
 	if len(images) != len(labels)*per {
 		return 0, 0, fmt.Errorf("nn: %d floats for %d labels; %s takes %d floats an image", len(images), len(labels), m.Name, per)
@@ -133,10 +138,11 @@ func evalBatches(m *Model, batch int, images []float32, labels []int32, run func
 	correct := 0
 	for start := 0; start < len(labels); start += batch {
 		b := min(batch, len(labels)-start)
-		l, k, err := run(images[start*per:(start+b)*per], labels[start:start+b])
+		z, err := logits(images[start*per:(start+b)*per], b)
 		if err != nil {
 			return 0, 0, err
 		}
+		l, k := layers.SoftmaxCE(b, m.Classes, z, labels[start:start+b], make([]float32, len(z)))
 		loss += float64(l) * float64(b)
 		correct += k
 	}

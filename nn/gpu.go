@@ -13,8 +13,9 @@ import (
 // gradients, the optimizer's state and the running statistics live on the
 // device; a training step (forward, loss, backward, optimizer) is one
 // command buffer, recorded once and replayed, and per step only the batch,
-// the optimizer's hyperparameters and two scalars cross. Eval graphs are
-// recorded once per batch size and kept.
+// the optimizer's hyperparameters and two scalars cross. Evaluation
+// replays one eval graph, recorded at the training batch size on first
+// use; a last, smaller batch is padded.
 type GPU struct {
 	model *Model
 	opt   Optimizer
@@ -25,8 +26,7 @@ type GPU struct {
 	params, grads, buffers, hyper *gpu.Buffer
 	slots                         []*gpu.Buffer
 	optk                          *layers.OptimizerGPU
-	train                         *gpuGraph
-	evals                         map[int]*gpuGraph
+	train, eval                   *gpuGraph
 	step                          int
 }
 
@@ -48,7 +48,7 @@ func NewGPU(mgr *gpu.Manager, m *Model, opt Optimizer, batch int, o Options) (*G
 	if o.Conv == 0 {
 		o.Conv = layers.DefaultConvVersion(mgr.Info())
 	}
-	e := &GPU{model: m, opt: opt, batch: batch, mgr: mgr, o: o, evals: map[int]*gpuGraph{}}
+	e := &GPU{model: m, opt: opt, batch: batch, mgr: mgr, o: o}
 	if err := e.init(); err != nil {
 		e.Close()
 		return nil, err
@@ -97,25 +97,24 @@ func (e *GPU) init() error {
 
 // Close releases the executor's device memory and recordings.
 func (e *GPU) Close() error {
-	for _, g := range e.evals {
-		g.close()
-	}
-	if e.train != nil {
-		e.train.close()
+	for _, g := range []*gpuGraph{e.train, e.eval} {
+		if g != nil {
+			g.close()
+		}
 	}
 	for _, b := range append([]*gpu.Buffer{e.params, e.grads, e.buffers, e.hyper}, e.slots...) {
 		if b != nil {
 			b.Free()
 		}
 	}
-	e.evals, e.train, e.slots = nil, nil, nil
+	e.eval, e.train, e.slots = nil, nil, nil
 	e.params, e.grads, e.buffers, e.hyper = nil, nil, nil, nil
 	return nil
 }
 
 // Step trains on one batch with learning rate lr and returns its mean
 // loss and the number of correct predictions (before the update).
-func (e *GPU) Step(images []float32, labels []int32, lr float64) (float32, int, error) {
+func (e *GPU) Step(images []float32, labels []int32, lr float64) (float64, int, error) {
 	if e.train == nil {
 		return 0, 0, errors.New("nn: the executor is closed")
 	}
@@ -141,49 +140,44 @@ func (e *GPU) Step(images []float32, labels []int32, lr float64) (float32, int, 
 	return loss, correct, err
 }
 
-// eval returns the eval graph for batches of n, recording it on first use.
-func (e *GPU) eval(n int) (*gpuGraph, error) {
+// logits runs the eval graph (recorded once, at the training batch size)
+// on n <= batch images, the rest of the batch zeros: in eval mode each
+// image's logits depend on that image only.
+func (e *GPU) logits(x []float32, n int) ([]float32, error) {
 	if e.train == nil {
 		return nil, errors.New("nn: the executor is closed")
 	}
-	if g, ok := e.evals[n]; ok {
-		return g, nil
+	if e.eval == nil {
+		g, err := e.newGraph(e.batch, false)
+		if err != nil {
+			return nil, err
+		}
+		e.eval = g
 	}
-	g, err := e.newGraph(n, false)
-	if err != nil {
+	if n < e.batch {
+		x = append(x[:n*e.model.Input.Len():n*e.model.Input.Len()], make([]float32, (e.batch-n)*e.model.Input.Len())...)
+	}
+	if err := e.eval.images.WriteFloat32(x); err != nil {
 		return nil, err
 	}
-	e.evals[n] = g
-	return g, nil
+	if err := e.eval.seq.Submit(); err != nil {
+		return nil, err
+	}
+	z := make([]float32, n*e.model.Classes)
+	return z, e.eval.act(e.model.g.out).ReadFloat32(z)
 }
 
 // Eval runs the network in eval mode on any number of images, in batches
-// of at most the training batch, and returns the mean loss and the number
-// of correct predictions.
+// of the training batch's size, and returns the mean loss and the number
+// of correct predictions (computed on the host from the logits).
 func (e *GPU) Eval(images []float32, labels []int32) (float64, int, error) {
-	return evalBatches(e.model, e.batch, images, labels, func(x []float32, y []int32) (float32, int, error) {
-		g, err := e.eval(len(y))
-		if err != nil {
-			return 0, 0, err
-		}
-		return g.run(x, y)
-	})
+	return evalBatches(e.model, e.batch, images, labels, e.logits)
 }
 
 // Predict returns the logits (images x Classes) of the network in eval
 // mode.
 func (e *GPU) Predict(images []float32) ([]float32, error) {
-	return predictBatches(e.model, e.batch, images, func(x []float32, n int) ([]float32, error) {
-		g, err := e.eval(n)
-		if err != nil {
-			return nil, err
-		}
-		if _, _, err := g.run(x, make([]int32, n)); err != nil {
-			return nil, err
-		}
-		z := make([]float32, n*e.model.Classes)
-		return z, g.act(e.model.g.out).ReadFloat32(z)
-	})
+	return predictBatches(e.model, e.batch, images, e.logits)
 }
 
 // Timings is the device time of each dispatch of the last training step,
@@ -252,9 +246,21 @@ type gpuGraph struct {
 // recordError carries an allocation failure out of the recording.
 type recordError struct{ err error }
 
-func (e *GPU) newGraph(batch int, train bool) (g *gpuGraph, err error) {
-	g = &gpuGraph{e: e, batch: batch, train: train, acts: map[Value]*gpu.Buffer{}, grads: map[Value]*gpu.Buffer{},
+// newGraph allocates and records a graph for batches of batch: the
+// training step, or the eval-mode forward pass to the logits.
+func (e *GPU) newGraph(batch int, train bool) (*gpuGraph, error) {
+	g := &gpuGraph{e: e, batch: batch, train: train, acts: map[Value]*gpu.Buffer{}, grads: map[Value]*gpu.Buffer{},
 		begun: map[Value]bool{}, alias: map[Value]Value{}, pools: map[*node]*layers.PoolGPU{}}
+	if err := g.recordAll(); err != nil {
+		g.close()
+		return nil, fmt.Errorf("nn: recording %s at batch %d: %w", e.model.Name, batch, err)
+	}
+	return g, nil
+}
+
+// recordAll records the graph, turning an allocation failure in it
+// (newBuf) into an error.
+func (g *gpuGraph) recordAll() (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			re, ok := r.(recordError)
@@ -263,18 +269,11 @@ func (e *GPU) newGraph(batch int, train bool) (g *gpuGraph, err error) {
 			}
 			err = re.err
 		}
-		if err != nil {
-			g.close()
-			g = nil
-		}
 	}()
-	if err = g.record(); err != nil {
-		return nil, err
+	if err := g.record(); err != nil {
+		return err
 	}
-	if err = g.seq.End(); err != nil {
-		return nil, fmt.Errorf("nn: recording %s at batch %d: %w", e.model.Name, batch, err)
-	}
-	return g, nil
+	return g.seq.End()
 }
 
 func (g *gpuGraph) record() error {
@@ -307,16 +306,15 @@ func (g *gpuGraph) record() error {
 		g.seq.Section(s.n.name)
 		ops[i].forward(g.seq)
 	}
+	logits := g.act(mg.out)
+	if !g.train {
+		return nil
+	}
 	ce, err := layers.NewSoftmaxCEGPU(e.mgr, g.batch, e.model.Classes)
 	if err != nil {
 		return err
 	}
 	g.seq.Section("loss")
-	logits := g.act(mg.out)
-	if !g.train {
-		ce.Record(g.seq, logits, g.labels, g.newBuf(g.batch*e.model.Classes), g.out)
-		return nil
-	}
 	dz, done := g.gradWrite(mg.out)
 	ce.Record(g.seq, logits, g.labels, dz, g.out)
 	done()
@@ -343,9 +341,9 @@ func (g *gpuGraph) record() error {
 	return nil
 }
 
-// run uploads a batch, replays the graph and returns the loss and the
-// number of correct predictions.
-func (g *gpuGraph) run(images []float32, labels []int32) (float32, int, error) {
+// run uploads a batch, replays the training graph and returns the loss
+// and the number of correct predictions.
+func (g *gpuGraph) run(images []float32, labels []int32) (float64, int, error) {
 	if err := g.images.WriteFloat32(images); err != nil {
 		return 0, 0, err
 	}
@@ -359,7 +357,7 @@ func (g *gpuGraph) run(images []float32, labels []int32) (float32, int, error) {
 	if err := g.out.ReadFloat32(out[:]); err != nil {
 		return 0, 0, err
 	}
-	return out[0], int(out[1]), nil
+	return float64(out[0]), int(out[1]), nil
 }
 
 func (g *gpuGraph) close() {
@@ -471,6 +469,9 @@ func (g *gpuGraph) gradWrite(v Value) (dst gpu.Arg, done func()) {
 // gradAccum is v's gradient buffer for a backward pass that adds to it,
 // zeroed first if nothing has written it yet.
 func (g *gpuGraph) gradAccum(v Value) gpu.Arg {
+	if !g.needs(v) {
+		return g.newBuf(g.shape(v).Len())
+	}
 	v = g.resolve(v)
 	if !g.begun[v] {
 		g.begun[v] = true

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vknn/vknn/internal/nntest"
+	"github.com/vknn/vknn/internal/testgpu"
 	"github.com/vknn/vknn/nn"
 )
 
@@ -103,4 +104,50 @@ func TestExampleGPUMatchesCPU(t *testing.T) {
 	p := nntest.NewPair(t, m, nn.SGD{Momentum: 0.9, WD: 5e-4}, 4, 7)
 	p.Step(t, 0.02, 1e-4)
 	nntest.Check(t, p.Diffs(t), 1e-4)
+}
+
+// deadBranch computes a convolution whose result the logits never use:
+// it takes no gradient, and the rest trains as without it.
+type deadBranch struct{}
+
+func (deadBranch) Build(b *nn.Builder, x nn.Value) nn.Value {
+	y := b.Child("conv1", nn.Conv2D{In: 3, Out: 4, Kernel: 3, Pad: 1}, x)
+	b.Child("unused", nn.Conv2D{In: 4, Out: 4, Kernel: 3, Pad: 1}, y)
+	return b.Child("", nn.ReLU{}, y)
+}
+
+func TestUnusedBranch(t *testing.T) {
+	m, err := nn.New("dead", nn.Seq(deadBranch{}, nn.GlobalAvgPool{}, nn.Flatten{}, nn.Linear{In: 4, Out: 3}), nn.Shape{C: 3, H: 8, W: 8})
+	require.NoError(t, err)
+	p := nntest.NewPair(t, m, nn.SGD{Momentum: 0.9}, 3, 1)
+	for range 2 {
+		p.Step(t, 0.1, 1e-4)
+	}
+	nntest.Check(t, p.Diffs(t), 1e-4)
+	st, err := p.GPU.State()
+	require.NoError(t, err)
+	for _, v := range m.Param("0.unused.weight").Of(st.Grads) {
+		require.Zero(t, v, "the unused convolution's gradient")
+	}
+}
+
+// TestRecordErrors: a layer the device cannot take, or bad options, are
+// errors from NewGPU, with nothing left allocated.
+func TestRecordErrors(t *testing.T) {
+	mgr := testgpu.Open(t)
+	b0, s0, _, bytes0 := mgr.Live()
+	m, err := nn.New("small-cnn", smallCNN(), cifar)
+	require.NoError(t, err)
+	_, err = nn.NewGPU(mgr, m, nn.SGD{}, 2, nn.Options{Conv: 99})
+	require.ErrorContains(t, err, "unknown conv version 99")
+	if mgr.Info().Type == "cpu" {
+		// 9x9 over 650 channels: past lavapipe's loop limit in the naive kernels.
+		big, err := nn.New("big", nn.Seq(nn.Conv2D{In: 3, Out: 650, Kernel: 9, Pad: 4}, nn.Conv2D{In: 650, Out: 2, Kernel: 9, Pad: 4},
+			nn.GlobalAvgPool{}, nn.Flatten{}, nn.Linear{In: 2, Out: 2}), nn.Shape{C: 3, H: 9, W: 9})
+		require.NoError(t, err)
+		_, err = nn.NewGPU(mgr, big, nn.SGD{}, 1, nn.Options{})
+		require.ErrorContains(t, err, "past lavapipe's")
+	}
+	b1, s1, _, bytes1 := mgr.Live()
+	require.Equal(t, []any{b0, s0, bytes0}, []any{b1, s1, bytes1}, "nothing left allocated")
 }

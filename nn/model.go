@@ -36,11 +36,11 @@ type Init func(rng *rand.Rand, w []float32)
 type Param struct {
 	Name   string // the PyTorch state_dict key, e.g. "layer1.0.conv1.weight"
 	Shape  []int
-	Len    int  // elements
-	Offset int  // in floats, in the model's flat parameter or buffer storage
-	Decay  bool // a weight (not a bias or a batch-norm parameter): weight decay applies
-	Init   Init // parameters: how they start
-	Fill   float32
+	Len    int     // elements
+	Offset int     // in floats, in the model's flat parameter or buffer storage
+	Decay  bool    // a weight (not a bias or a batch-norm parameter): weight decay applies
+	Init   Init    // parameters: how they start (nil: zeros)
+	Fill   float32 // buffers: the value they start at
 }
 
 // Of returns p's elements in flat storage laid out by its model.
@@ -79,7 +79,8 @@ type graph struct {
 // Model is a network built from a Module for one input shape: its
 // operations, and its parameters and buffers laid out in flat storage
 // (parameters with weight decay first, then the others, so that an
-// optimizer can treat the two groups apart).
+// optimizer can treat the two groups apart). The layout fields (Offset,
+// NParam, DecayEnd, ...) are set by New; they are for reading.
 type Model struct {
 	Name    string
 	Input   Shape
@@ -87,7 +88,7 @@ type Model struct {
 	Params  []*Param // trained, in declaration order
 	Buffers []*Param // running statistics, in declaration order
 	NParam  int      // floats of flat parameter storage (with alignment gaps)
-	NBuffer int
+	NBuffer int      // floats of flat buffer storage
 	// DecayEnd is where the parameters with weight decay end in flat
 	// storage; the others follow.
 	DecayEnd int
@@ -124,7 +125,10 @@ func New(name string, net Module, in Shape) (*Model, error) {
 	return m, nil
 }
 
-// analyse finds each value's consumers and whether it needs a gradient.
+// analyse finds each value's consumers and whether it needs a gradient:
+// whether it depends on a parameter and reaches the output (an operation
+// whose result the logits do not use is computed, but takes no gradient,
+// and its parameters' gradients stay zero).
 func (g *graph) analyse() {
 	g.consumers = make([][]*node, len(g.values))
 	g.needsGrad = make([]bool, len(g.values))
@@ -139,6 +143,18 @@ func (g *graph) analyse() {
 		}
 		g.needsGrad[n.out] = need
 		g.producer[n.out] = n
+	}
+	reaches := make([]bool, len(g.values))
+	reaches[g.out] = true
+	for i := len(g.nodes) - 1; i >= 0; i-- {
+		if n := g.nodes[i]; reaches[n.out] {
+			for _, v := range n.in {
+				reaches[v] = true
+			}
+		}
+	}
+	for v := range g.needsGrad {
+		g.needsGrad[v] = g.needsGrad[v] && reaches[v]
 	}
 }
 

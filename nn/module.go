@@ -45,6 +45,10 @@ type Named struct {
 // Name names a module for a Sequential.
 func Name(name string, m Module) Named { return Named{name, m} }
 
+// Build builds the module under its name (wherever it is used: a
+// Sequential builds a Named child under the name instead of its index).
+func (n Named) Build(b *Builder, x Value) Value { return b.Child(n.Name, n.Module, x) }
+
 // Sequential applies its modules in order, as PyTorch's nn.Sequential:
 // each is named by its index ("0", "1", ...) unless it is Named.
 type Sequential []Module

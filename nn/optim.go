@@ -9,7 +9,8 @@ import (
 
 // Optimizer updates a model's parameters from their gradients: SGD or
 // AdamW, each with a GPU kernel and a CPU reference. The learning rate is
-// given at each step.
+// given at each step. (Its methods are unexported: an optimizer needs its
+// kernel, so the set is closed.)
 type Optimizer interface {
 	// Slots names the optimizer's per-parameter state tensors, as they
 	// are named in checkpoints (optimizer.<slot>.<parameter>).

@@ -67,9 +67,12 @@ func (o poolOp) forwardCPU(r *cpuRun, n *node) {
 	}
 	x := r.in(n, 0)
 	layers.PoolForward(o.p, r.shape(n.in[0]), x, y, arg)
-	for i, a := range arg {
-		if f := r.decideArg(n, i, a); f != a {
-			arg[i], y[i] = f, x[f]
+	if r.follow != nil && arg != nil {
+		tol := tieTol(x)
+		for i, a := range arg {
+			if f := r.decideArg(n, i, x, a, tol); f != a {
+				arg[i], y[i] = f, x[f]
+			}
 		}
 	}
 	r.set(n, y)

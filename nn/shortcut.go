@@ -68,8 +68,10 @@ func (o shortcutAOp) lower(g *gpuGraph, s *step) (gpuOp, error) {
 
 func (a *shortcutAGPU) forward(s *gpu.Sequence) { a.sc.Forward(s, a.x, a.y) }
 
-// backward adds to x's gradient (the kernel accumulates): the Residual
-// block places the shortcut first, so the body has written it by now.
+// backward adds to x's gradient (the kernel accumulates; gradAccum zeroes
+// it first if nothing has written it). A Residual places its shortcut
+// first, so that by now the body's convolution has written it and no
+// zeroing is recorded.
 func (a *shortcutAGPU) backward(g *gpuGraph) {
 	a.sc.BackwardAdd(g.seq, g.grad(a.n.out), g.gradAccum(a.n.in[0]))
 }

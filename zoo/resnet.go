@@ -1,8 +1,11 @@
 // Package zoo defines well-known networks on the nn API: the CIFAR
 // ResNets and plain nets of He et al. 2016 (section 4.2), VGG-11/13/16/19
-// with batch norm for 32x32 inputs, and an AlexNet-style CIFAR net. Each
-// model's tensor names are those of the PyTorch module it mirrors, so
-// checkpoints load in PyTorch and back.
+// with batch norm for 32x32 inputs, and an AlexNet-style CIFAR net. Tensor
+// names are the state_dict keys of the PyTorch modules they mirror: VGG
+// as kuangliu/pytorch-cifar's (features.*, classifier.*), AlexNet as
+// bearpaw/pytorch-classification's models/cifar/alexnet.py, the ResNets
+// as akamaster/pytorch_resnet_cifar10's (conv1, bn1, layer1.0.conv1, ...,
+// layer2.0.shortcut.0 for option B) with its final "linear" named "fc".
 package zoo
 
 import (

@@ -75,9 +75,11 @@ func (p *Pair) Step(t testing.TB, lr, tol float64) {
 	p.CPU.Follow(d)
 	cl, cc, err := p.CPU.Step(x, y, lr)
 	require.NoError(t, err)
-	if flips, total := p.CPU.Flips(); flips > 0 {
+	flips, hard, total := p.CPU.Flips()
+	if flips > 0 {
 		t.Logf("step %d: %d of the CPU's %d ReLU and max-pool decisions were within rounding of a tie and went the other way; it took the GPU's", p.steps, flips, total)
 	}
+	require.Zero(t, hard, "step %d: ReLU or max-pool decisions that differ from the GPU's by more than a near-tie", p.steps)
 	p.steps++
 	require.InEpsilon(t, cl, gl, tol, "loss")
 	require.InDelta(t, cc, gc, 1, "correct predictions (a near tie may flip)")
