@@ -1,7 +1,9 @@
 package cifar
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -180,7 +182,7 @@ func TestFetch(t *testing.T) {
 		d := t.TempDir()
 		_, err := bad.Fetch(context.Background(), d)
 		require.Error(t, err, name)
-		require.ErrorContains(t, err, "put it at", name)
+		require.ErrorContains(t, err, "put it there", name)
 		entries, _ := os.ReadDir(d)
 		require.Empty(t, entries, "%s: nothing is left behind", name)
 	}
@@ -215,5 +217,50 @@ func TestSharedArchive(t *testing.T) {
 	}
 	for c, n := range count {
 		require.Equal(t, 5000, n, "class %d", c)
+	}
+}
+
+// TestTopLevelArchive reads a .tar.gz whose files sit at its top level,
+// with no cifar-10-batches-bin folder.
+func TestTopLevelArchive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flat.tar.gz")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	gz := gzip.NewWriter(f)
+	tw := tar.NewWriter(gz)
+	for name, s := range map[string]*Set{"data_batch_1.bin": Synthetic(20, 1), "test_batch.bin": Synthetic(10, 2)} {
+		var b bytes.Buffer
+		require.NoError(t, WriteRecords(&b, s))
+		require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(b.Len()), Typeflag: tar.TypeReg}))
+		_, err := tw.Write(b.Bytes())
+		require.NoError(t, err)
+	}
+	require.NoError(t, tw.Close())
+	require.NoError(t, gz.Close())
+	require.NoError(t, f.Close())
+	d, err := Load(path)
+	require.NoError(t, err)
+	require.Equal(t, 20, d.Train.Len())
+	require.Equal(t, 10, d.Test.Len())
+}
+
+// TestDataFolderFromEnv: $VKNN_DATA may be an extracted
+// cifar-10-batches-bin folder or any folder of the .bin files, as --data
+// may.
+func TestDataFolderFromEnv(t *testing.T) {
+	bins := t.TempDir()
+	f, err := os.Create(filepath.Join(bins, "data_batch_1.bin"))
+	require.NoError(t, err)
+	require.NoError(t, WriteRecords(f, Synthetic(20, 1)))
+	require.NoError(t, f.Close())
+	extracted := t.TempDir() // a folder holding cifar-10-batches-bin
+	require.NoError(t, os.CopyFS(filepath.Join(extracted, "cifar-10-batches-bin"), os.DirFS(bins)))
+	for _, dir := range []string{bins, extracted} {
+		t.Setenv("VKNN_DATA", dir)
+		p, err := Resolve(context.Background(), "", nil)
+		require.NoError(t, err, dir)
+		d, err := Load(p)
+		require.NoError(t, err)
+		require.Equal(t, 20, d.Train.Len())
 	}
 }

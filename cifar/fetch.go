@@ -37,12 +37,19 @@ func CacheDir() string {
 }
 
 // Find returns the first CIFAR-10 copy in dir: the archive, an extracted
-// cifar-10-batches-bin folder, or the shared training archive.
+// cifar-10-batches-bin folder, the shared training archive, or dir itself
+// when it holds the .bin files.
 func Find(dir string) (string, bool) {
 	for _, name := range []string{ArchiveName, "cifar-10-batches-bin", "cifar-10-train-binary.tar.gz"} {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err == nil {
 			return p, true
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !e.IsDir() && (trainName.MatchString(e.Name()) || testName.MatchString(e.Name())) {
+			return dir, true
 		}
 	}
 	return "", false
@@ -77,8 +84,8 @@ func Official() *Fetcher {
 func (f *Fetcher) Fetch(ctx context.Context, dir string) (string, error) {
 	dest := filepath.Join(dir, ArchiveName)
 	fail := func(err error) (string, error) {
-		return "", fmt.Errorf("cifar: downloading %s: %w\nwithout network, download it elsewhere and put it at %s "+
-			"(or pass the data path; $VKNN_DATA sets the folder)", f.URL, err, dest)
+		return "", fmt.Errorf("cifar: downloading %s: %w\n%s holds no CIFAR-10 (%s, an extracted cifar-10-batches-bin folder or its .bin files); "+
+			"without network, download it elsewhere and put it there (or pass the data path; $VKNN_DATA sets the folder)", f.URL, err, dir, ArchiveName)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail(err)

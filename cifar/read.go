@@ -61,9 +61,11 @@ type Data struct {
 }
 
 var (
-	trainName = regexp.MustCompile(`(^|/)data_batch_([0-9]+)\.bin$`)
-	testName  = regexp.MustCompile(`(^|/)test_batch\.bin$`)
-	metaName  = regexp.MustCompile(`(^|/)batches\.meta\.txt$`)
+	// Names are matched at the end of a path, of an archive member
+	// (archive.tar.gz:member) or at its start.
+	trainName = regexp.MustCompile(`(^|[/:])data_batch_([0-9]+)\.bin$`)
+	testName  = regexp.MustCompile(`(^|[/:])test_batch\.bin$`)
+	metaName  = regexp.MustCompile(`(^|[/:])batches\.meta\.txt$`)
 )
 
 // collector gathers files by role as they are read.

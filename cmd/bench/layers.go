@@ -56,6 +56,9 @@ func parseShape(s string, n int) (convShape, error) {
 	if len(v) > 4 {
 		kernel = v[4]
 	}
+	if stride > v[2] || kernel > v[2] {
+		return convShape{}, fmt.Errorf("--shape %q: a stride of %d and a kernel of %d on %dx%d inputs: each must be at most the input's size", s, stride, kernel, v[2], v[2])
+	}
 	conv := layers.Conv2D{In: v[0], Out: v[1], Kernel: kernel, Stride: stride, Pad: kernel / 2}
 	in := layers.Shape{N: n, C: v[0], H: v[2], W: v[2]}
 	if err := conv.Check(in); err != nil {

@@ -60,7 +60,7 @@ func usage(w io.Writer) {
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -68,9 +68,11 @@ func main() {
 
 var errUsage = errors.New("see usage above")
 
-func run(args []string, out io.Writer) error {
+// run runs a subcommand: results to out, usage, help and flag errors to
+// errOut (so that --json output stays clean).
+func run(args []string, out, errOut io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(out)
+		usage(errOut)
 		if len(args) == 0 {
 			return errUsage
 		}
@@ -82,8 +84,8 @@ func run(args []string, out io.Writer) error {
 		}
 		e := &env{out: out}
 		fs := flag.NewFlagSet("bench "+c.name, flag.ContinueOnError)
-		fs.SetOutput(out)
-		fs.IntVar(&e.gpuIndex, "gpu", 0, "device index from `bench devices`")
+		fs.SetOutput(errOut)
+		fs.IntVar(&e.gpuIndex, "gpu", 0, "device index (see bench devices)")
 		fs.BoolVar(&e.json, "json", false, "print JSON instead of a table")
 		fs.BoolVar(&e.tiny, "tiny", false, "tiny sizes: prove the path works, figures meaningless (CI)")
 		fs.BoolVar(&e.validate, "validate", false, "enable the Vulkan validation layer")
@@ -91,6 +93,9 @@ func run(args []string, out io.Writer) error {
 		fs.StringVar(&e.shape, "shape", "", "conv3x3: one shape C,K,H[,stride[,kernel]] instead of ResNet-20's")
 		fs.BoolVar(&e.naive, "naive", false, "conv3x3: also time the naive v1 kernels (slow)")
 		if err := fs.Parse(args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
 			return err
 		}
 		if e.batch < 1 {
@@ -104,7 +109,7 @@ func run(args []string, out io.Writer) error {
 		}
 		return c.run(e, fs.Args())
 	}
-	usage(os.Stderr)
+	usage(errOut)
 	return fmt.Errorf("unknown command %q", args[0])
 }
 

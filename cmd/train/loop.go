@@ -5,16 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
+	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
-	"github.com/vknn/vknn/checkpoint"
 	"github.com/vknn/vknn/cifar"
 	"github.com/vknn/vknn/gpu"
 	"github.com/vknn/vknn/nn"
@@ -24,12 +19,14 @@ import (
 // session is one training run.
 type session struct {
 	o       *options
-	out     io.Writer
+	out     io.Writer // results
+	errOut  io.Writer // progress and warnings
 	model   *nn.Model
 	opt     nn.Optimizer
 	stepper nn.Executor
 	mgr     *gpu.Manager
 	loader  *cifar.Loader
+	dataID  string
 	valX    []float32
 	valY    []int32
 	testX   []float32
@@ -46,6 +43,12 @@ type rollback struct{ step int }
 
 func (r *rollback) Error() string { return fmt.Sprintf("rolled back to step %d", r.step) }
 
+// interrupted is what a run stopped by a signal (a cancelled context)
+// returns, after saving.
+type interrupted struct{ step int }
+
+func (e *interrupted) Error() string { return fmt.Sprintf("interrupted at step %d", e.step) }
+
 const maxRollbacks = 3
 
 // lrAt is the learning rate at a step: divided by 10 at each milestone.
@@ -59,21 +62,72 @@ func (s *session) lrAt(step int) float64 {
 	return lr
 }
 
+func (s *session) lastPath() string { return filepath.Join(s.dir, lastFile) }
+func (s *session) bestPath() string { return filepath.Join(s.dir, bestFile) }
+
 func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	model, err := zoo.ByName(o.model, o.shortcut[0], cifar.Classes)
 	if err != nil {
 		return err
 	}
-	s := &session{o: o, out: stdout, model: model, opt: o.optimizer(), dir: o.out, lrScale: 1}
+	s := &session{o: o, out: stdout, errOut: stderr, model: model, opt: o.optimizer(), dir: o.out, lrScale: 1}
 	if s.dir == "" {
 		s.dir = filepath.Join("runs", model.Name)
 	}
+	// Data first: it is what fails most often, and fails fast. Then the
+	// output folder, before anything is written: a run that would be lost
+	// or mixed is refused.
+	if err := s.loadData(ctx); err != nil {
+		return err
+	}
+	lock, err := openOut(o, s.dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := s.open(); err != nil {
+		return err
+	}
+	if s.mgr != nil {
+		defer s.mgr.Close()
+	}
+	defer s.stepper.Close()
+	if !o.quiet {
+		fmt.Fprint(stdout, model.Summary())
+	}
+	fmt.Fprintf(stdout, "model: %s, %d parameters (%.2fM), %.1f MFLOPs a forward pass\n", model.Name, model.Count(), float64(model.Count())/1e6, model.FLOPs()/1e6)
+	start, err := s.initWeights()
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stdout, "interrupted before training began; nothing was written")
+		return &interrupted{start}
+	}
+	if !o.resume {
+		// A checkpoint from the start, so that there is always one to go
+		// back to.
+		if err := s.save(s.lastPath(), 0); err != nil {
+			return err
+		}
+	}
+	for {
+		err := s.loop(ctx, start)
+		var rb *rollback
+		if !errors.As(err, &rb) {
+			return err
+		}
+		start = rb.step
+	}
+}
 
-	// Data first: it is what fails most often, and fails fast.
+// loadData reads the data set, splits it and sets the run's length.
+func (s *session) loadData(ctx context.Context) error {
+	o := s.o
 	var fetch *cifar.Fetcher
 	if o.data == "" {
 		fetch = cifar.Official()
-		fetch.Progress = stderr
+		fetch.Progress = s.errOut
 	}
 	path, err := cifar.Resolve(ctx, o.data, fetch)
 	if err != nil {
@@ -94,57 +148,25 @@ func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--batch %d is larger than the %d training images", o.batch, trainSet.Len())
 	}
 	norm := cifar.Stats(trainSet)
+	s.dataID = dataID(data.Train)
 	s.loader = &cifar.Loader{Set: trainSet, Norm: norm, Aug: cifar.PaperAugment, Batch: o.batch, Seed: o.seed}
+	if s.total, err = o.steps(s.loader.StepsPerEpoch()); err != nil {
+		return err
+	}
 	s.valX, s.valY = cifar.Normalized(valSet, norm)
 	if data.Test != nil {
 		s.testX, s.testY = cifar.Normalized(data.Test, norm)
 	}
-	s.total = o.iters
-	if o.epochs > 0 {
-		s.total = o.epochs * s.loader.StepsPerEpoch()
-	}
-	fmt.Fprintf(stdout, "data: %s: %d training, %d validation, ", path, trainSet.Len(), valSet.Len())
+	fmt.Fprintf(s.out, "data: %s: %d training, %d validation, ", path, trainSet.Len(), valSet.Len())
 	if data.Test != nil {
-		fmt.Fprintf(stdout, "%d test images\n", data.Test.Len())
+		fmt.Fprintf(s.out, "%d test images\n", data.Test.Len())
 	} else {
-		fmt.Fprintln(stdout, "no test_batch.bin: reporting validation only")
+		fmt.Fprintln(s.out, "no test_batch.bin: reporting validation only")
 	}
-
-	if err := s.open(); err != nil {
-		return err
-	}
-	if s.mgr != nil {
-		defer s.mgr.Close()
-	}
-	if !o.quiet {
-		fmt.Fprint(stdout, model.Summary())
-	}
-	fmt.Fprintf(stdout, "model: %s, %d parameters (%.2fM), %.1f MFLOPs a forward pass\n", model.Name, model.Count(), float64(model.Count())/1e6, model.FLOPs()/1e6)
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
-	}
-	start, err := s.initWeights()
-	if err != nil {
-		return err
-	}
-	if !o.resume {
-		// A checkpoint from the start, so that there is always one to go
-		// back to.
-		if err := s.save(s.lastPath(), 0); err != nil {
-			return err
-		}
-	}
-	for {
-		err := s.loop(ctx, start, stderr)
-		var rb *rollback
-		if !errors.As(err, &rb) {
-			return err
-		}
-		start = rb.step
-	}
+	return nil
 }
 
-// open makes the stepper: the GPU trainer on --gpu, or the CPU reference.
+// open makes the stepper: the GPU executor on --gpu, or the CPU reference.
 func (s *session) open() error {
 	opts := nn.Options{Seed: s.o.seed, Profile: s.o.profile}
 	if s.o.cpu {
@@ -171,62 +193,6 @@ func (s *session) open() error {
 	return nil
 }
 
-func (s *session) lastPath() string { return filepath.Join(s.dir, "last.safetensors") }
-func (s *session) bestPath() string { return filepath.Join(s.dir, "best.safetensors") }
-
-// initWeights initialises or, with --resume, restores the run, returning
-// the step to start from.
-func (s *session) initWeights() (int, error) {
-	if !s.o.resume {
-		return 0, s.stepper.SetState(s.model.Init(s.o.seed))
-	}
-	f, step, err := s.restoreLast()
-	if err != nil {
-		return 0, fmt.Errorf("--resume: %w", err)
-	}
-	for flag, want := range map[string]string{"seed": strconv.FormatUint(s.o.seed, 10), "batch": strconv.Itoa(s.o.batch), "optimizer": s.o.optName} {
-		if got := f.Metadata[flag]; got != "" && got != want {
-			return 0, fmt.Errorf("--resume: the run used --%s %s, not %s; pass the same flags", flag, got, want)
-		}
-	}
-	s.best, _ = strconv.ParseFloat(f.Metadata["best_val_acc"], 64)
-	if v, err := strconv.ParseFloat(f.Metadata["lr_scale"], 64); err == nil && v > 0 {
-		s.lrScale = v
-	}
-	fmt.Fprintf(s.out, "resuming %s at step %d\n", s.lastPath(), step)
-	return step, nil
-}
-
-// restoreLast loads the last checkpoint onto the stepper and returns it
-// with its step.
-func (s *session) restoreLast() (*checkpoint.File, int, error) {
-	f, err := checkpoint.Load(s.lastPath())
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := s.model.Restore(f, s.opt)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", s.lastPath(), err)
-	}
-	step, err := strconv.Atoi(f.Metadata["step"])
-	if err != nil || step < 0 {
-		return nil, 0, fmt.Errorf("%s has no valid step", s.lastPath())
-	}
-	return f, step, s.stepper.SetState(st)
-}
-
-// save writes a checkpoint of the current state at step.
-func (s *session) save(path string, step int) error {
-	st, err := s.stepper.State()
-	if err != nil {
-		return err
-	}
-	meta := map[string]string{"step": strconv.Itoa(step), "seed": strconv.FormatUint(s.o.seed, 10),
-		"batch": strconv.Itoa(s.o.batch), "best_val_acc": strconv.FormatFloat(s.best, 'g', -1, 64),
-		"lr_scale": strconv.FormatFloat(s.lrScale, 'g', -1, 64), "optimizer": s.o.optName}
-	return checkpoint.Save(path, s.model.Checkpoint(st, s.opt, meta))
-}
-
 // epochStats accumulates one epoch's training figures.
 type epochStats struct {
 	loss    float64
@@ -236,7 +202,7 @@ type epochStats struct {
 	firstLR float64
 }
 
-func (s *session) loop(ctx context.Context, start int, stderr io.Writer) error {
+func (s *session) loop(ctx context.Context, start int) error {
 	o := s.o
 	if start >= s.total {
 		fmt.Fprintf(s.out, "nothing to do: the run is at step %d of %d\n", start, s.total)
@@ -245,11 +211,9 @@ func (s *session) loop(ctx context.Context, start int, stderr io.Writer) error {
 	stop := make(chan struct{})
 	defer close(stop)
 	batches := s.loader.Stream(start, s.total, 3, stop)
-	var bar *progressbar.ProgressBar
+	var bar *progress
 	if !o.quiet {
-		bar = progressbar.NewOptions(s.total-start, progressbar.OptionSetWriter(stderr),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(250*time.Millisecond), progressbar.OptionFullWidth())
+		bar = newProgress(s.errOut, start, s.total)
 	}
 	runStart := time.Now()
 	ep := epochStats{start: time.Now(), firstLR: s.lrAt(start)}
@@ -261,8 +225,8 @@ func (s *session) loop(ctx context.Context, start int, stderr io.Writer) error {
 		if err != nil {
 			return s.fail(step, err)
 		}
-		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-			return s.diverged(step, loss)
+		if !finite(float64(loss)) {
+			return s.diverged(step, "training", float64(loss))
 		}
 		step++
 		ep.loss += float64(loss) * float64(o.batch)
@@ -270,8 +234,7 @@ func (s *session) loop(ctx context.Context, start int, stderr io.Writer) error {
 		ep.images += o.batch
 		if bar != nil {
 			rate := float64(step-start) * float64(o.batch) / time.Since(runStart).Seconds()
-			bar.Describe(fmt.Sprintf("epoch %d loss %.3f lr %g %.0f img/s", b.Epoch+1, loss, lr, rate))
-			bar.Add(1)
+			bar.step(step, fmt.Sprintf("epoch %d loss %.3f lr %g %.0f img/s", b.Epoch+1, loss, lr, rate))
 		}
 		if o.profile && step == start+2 {
 			s.printProfile()
@@ -288,32 +251,31 @@ func (s *session) loop(ctx context.Context, start int, stderr io.Writer) error {
 			}
 			fmt.Fprintf(s.out, "\ninterrupted at step %d; saved %s. Continue with: train --resume --out %s (and the same flags)\n",
 				step, s.lastPath(), s.dir)
-			return nil
+			return &interrupted{step}
 		}
 	}
 	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(stderr)
+		bar.finish()
 	}
 	return s.summary(start, step, time.Since(runStart))
 }
 
-// diverged handles a NaN or infinite loss: stop, keeping the last good
-// checkpoint, or (--on-nan rollback) reload it and continue with a tenth
-// of the learning rate.
-func (s *session) diverged(step int, loss float32) error {
+// diverged handles a NaN or infinite loss (training, validation or
+// test): stop, keeping the last good checkpoint, or (--on-nan rollback)
+// reload it and continue with a tenth of the learning rate.
+func (s *session) diverged(step int, what string, loss float64) error {
 	if s.o.onNaN != "rollback" || s.rolled >= maxRollbacks {
-		return fmt.Errorf("the loss is %v at step %d: training diverged; stopped without saving. "+
-			"The last good checkpoint is %s (lower --lr and --resume, or use --on-nan rollback)", loss, step, s.lastPath())
+		return fmt.Errorf("the %s loss is %v at step %d: training diverged; stopped without saving. "+
+			"The last good checkpoint is %s (lower --lr and --resume, or use --on-nan rollback)", what, loss, step, s.lastPath())
 	}
 	_, back, err := s.restoreLast()
 	if err != nil {
-		return fmt.Errorf("the loss is %v at step %d, and the rollback failed: %w", loss, step, err)
+		return fmt.Errorf("the %s loss is %v at step %d, and the rollback failed: %w", what, loss, step, err)
 	}
 	s.rolled++
 	s.lrScale /= 10
-	fmt.Fprintf(s.out, "\nthe loss is %v at step %d: rolled back to step %d with the learning rate divided by %g\n",
-		loss, step, back, 1/s.lrScale)
+	fmt.Fprintf(s.out, "\nthe %s loss is %v at step %d: rolled back to step %d with the learning rate divided by %g\n",
+		what, loss, step, back, 1/s.lrScale)
 	return &rollback{step: back}
 }
 
@@ -342,26 +304,34 @@ type metrics struct {
 	ImagesPS  float64  `json:"images_per_s"`
 }
 
+// evaluate runs the model in eval mode on a held-out set; a NaN or
+// infinite loss is a divergence.
+func (s *session) evaluate(step int, what string, x []float32, y []int32) (loss, errRate *float64, err error) {
+	l, c, err := s.stepper.Eval(x, y)
+	if err != nil {
+		return nil, nil, s.fail(step, err)
+	}
+	if !finite(l) {
+		return nil, nil, s.diverged(step, what, l)
+	}
+	e := 1 - float64(c)/float64(len(y))
+	return &l, &e, nil
+}
+
 func (s *session) endEpoch(step, epoch int, ep *epochStats) error {
 	secs := time.Since(ep.start).Seconds()
 	m := metrics{Epoch: epoch, Step: step, LR: ep.firstLR, TrainLoss: ep.loss / float64(ep.images),
 		TrainErr: 1 - float64(ep.correct)/float64(ep.images), Seconds: secs, ImagesPS: float64(ep.images) / secs}
-	valAcc := -1.0
+	var err error
 	if len(s.valY) > 0 {
-		l, c, err := s.stepper.Eval(s.valX, s.valY)
-		if err != nil {
-			return s.fail(step, err)
+		if m.ValLoss, m.ValErr, err = s.evaluate(step, "validation", s.valX, s.valY); err != nil {
+			return err
 		}
-		e := 1 - float64(c)/float64(len(s.valY))
-		m.ValLoss, m.ValErr, valAcc = &l, &e, 1-e
 	}
 	if len(s.testY) > 0 {
-		l, c, err := s.stepper.Eval(s.testX, s.testY)
-		if err != nil {
-			return s.fail(step, err)
+		if m.TestLoss, m.TestErr, err = s.evaluate(step, "test", s.testX, s.testY); err != nil {
+			return err
 		}
-		e := 1 - float64(c)/float64(len(s.testY))
-		m.TestLoss, m.TestErr = &l, &e
 	}
 	line := fmt.Sprintf("epoch %d step %d lr %g train loss %.4f err %.2f%%", epoch, step, m.LR, m.TrainLoss, 100*m.TrainErr)
 	if m.ValErr != nil {
@@ -371,11 +341,11 @@ func (s *session) endEpoch(step, epoch int, ep *epochStats) error {
 		line += fmt.Sprintf(" test err %.2f%%", 100**m.TestErr)
 	}
 	fmt.Fprintf(s.out, "\r%s (%.0fs, %.0f img/s)\n", line, secs, m.ImagesPS)
-	if err := appendMetrics(filepath.Join(s.dir, "metrics.jsonl"), m); err != nil {
+	if err := appendMetrics(filepath.Join(s.dir, metricsFile), m); err != nil {
 		return err
 	}
-	if valAcc > s.best {
-		s.best = valAcc
+	if m.ValErr != nil && 1-*m.ValErr > s.best {
+		s.best = 1 - *m.ValErr
 		if err := s.save(s.bestPath(), step); err != nil {
 			return fmt.Errorf("saving the best checkpoint: %w (the previous one is intact)", err)
 		}
@@ -383,13 +353,17 @@ func (s *session) endEpoch(step, epoch int, ep *epochStats) error {
 	if err := s.save(s.lastPath(), step); err != nil {
 		return fmt.Errorf("saving the checkpoint: %w (the previous one is intact)", err)
 	}
-	return redraw(s.dir)
+	// The plot is a convenience: it never stops a run.
+	if err := redraw(s.dir, s.errOut); err != nil {
+		fmt.Fprintf(s.errOut, "warning: %v\n", err)
+	}
+	return nil
 }
 
 func (s *session) summary(start, end int, wall time.Duration) error {
 	images := float64(end-start) * float64(s.o.batch)
 	fmt.Fprintf(s.out, "done: %d steps in %s, %.0f images/s\n", end-start, wall.Round(time.Second), images/wall.Seconds())
-	all, err := readMetrics(filepath.Join(s.dir, "metrics.jsonl"))
+	all, _, err := readMetrics(filepath.Join(s.dir, metricsFile))
 	if err == nil && len(all) > 0 {
 		last := all[len(all)-1]
 		if last.ValErr != nil {
@@ -399,7 +373,11 @@ func (s *session) summary(start, end int, wall time.Duration) error {
 			fmt.Fprintf(s.out, "test accuracy %.2f%%\n", 100*(1-*last.TestErr))
 		}
 	}
-	fmt.Fprintf(s.out, "checkpoints: %s, %s; metrics and plot in %s\n", s.lastPath(), s.bestPath(), s.dir)
+	saved := []string{s.lastPath()}
+	if exists(s.bestPath()) {
+		saved = append(saved, s.bestPath())
+	}
+	fmt.Fprintf(s.out, "checkpoints: %s; metrics and plot in %s\n", strings.Join(saved, ", "), s.dir)
 	return nil
 }
 

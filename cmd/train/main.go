@@ -8,6 +8,11 @@
 //	train --model vgg11 --iters 100  another network of the zoo
 //	train --resume --out DIR       continue a stopped run
 //	train --plot DIR               redraw DIR/errors.png from DIR/metrics.jsonl
+//
+// A first SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the run after the
+// current step and saves it; a second stops at once, keeping the last
+// checkpoint. Either way the exit code is 128 + the signal's number (130,
+// 143, 129).
 package main
 
 import (
@@ -18,164 +23,55 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/vknn/vknn/gpu"
-	"github.com/vknn/vknn/nn"
-	"github.com/vknn/vknn/zoo"
 )
 
-// options are the command's flags.
-type options struct {
-	gpu        int
-	listGPUs   bool
-	cpu        bool
-	model      string
-	depth      int
-	plain      bool
-	shortcut   string
-	iters      int
-	epochs     int
-	batch      int
-	lr         float64
-	milestones []int
-	momentum   float64
-	wd         float64
-	val        int
-	data       string
-	out        string
-	seed       uint64
-	resume     bool
-	quiet      bool
-	profile    bool
-	validate   bool
-	plot       string
-	onNaN      string
-	optName    string
-	nesterov   bool
-	noDecayNB  bool
+// signalled is the cause of a context cancelled by a signal.
+type signalled struct{ sig os.Signal }
+
+func (s signalled) Error() string { return s.sig.String() }
+
+// exitCode is the conventional code of a process ended by sig: 128 + its
+// number.
+func exitCode(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
 }
 
-func parse(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.IntVar(&o.gpu, "gpu", 0, "Vulkan device index (see --list-gpus)")
-	fs.BoolVar(&o.listGPUs, "list-gpus", false, "list the Vulkan devices and exit")
-	fs.BoolVar(&o.cpu, "cpu", false, "train on the CPU reference path (slow; for checking)")
-	fs.StringVar(&o.model, "model", "", "the network: "+strings.Join(zoo.Names, ", ")+" (default: resnet of --depth, or plain with --plain)")
-	fs.IntVar(&o.depth, "depth", 20, "ResNet or plain-net depth 6n+2: 20, 32, 44, 56, 110, ...")
-	fs.BoolVar(&o.plain, "plain", false, "the plain net of --depth (no shortcuts)")
-	fs.StringVar(&o.shortcut, "shortcut", "A", "shortcut option: A (zero padding) or B (projection)")
-	fs.IntVar(&o.iters, "iters", 64000, "training iterations (ignored when --epochs is set)")
-	fs.IntVar(&o.epochs, "epochs", 0, "training epochs instead of --iters")
-	fs.IntVar(&o.batch, "batch", 128, "batch size")
-	fs.Float64Var(&o.lr, "lr", 0.1, "initial learning rate")
-	milestones := fs.String("milestones", "32000,48000", "iterations at which the learning rate is divided by 10")
-	fs.StringVar(&o.optName, "optimizer", "sgd", "sgd (PyTorch's, with --momentum) or adamw (betas 0.9, 0.999, eps 1e-8)")
-	fs.Float64Var(&o.momentum, "momentum", 0.9, "SGD momentum")
-	fs.BoolVar(&o.nesterov, "nesterov", false, "SGD with Nesterov momentum")
-	fs.Float64Var(&o.wd, "wd", 1e-4, "weight decay (SGD: L2, AdamW: decoupled)")
-	fs.BoolVar(&o.noDecayNB, "no-decay-norm-bias", false, "no weight decay on biases and batch-norm parameters")
-	fs.IntVar(&o.val, "val", 5000, "images held out of the training set for validation (the last ones)")
-	fs.StringVar(&o.data, "data", "", "CIFAR-10: .tar.gz, folder or .bin (default: $VKNN_DATA or ~/.cache/vknn, downloaded if absent)")
-	fs.StringVar(&o.out, "out", "", "output folder for checkpoints, metrics and plot (default runs/<arch>)")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed for initialisation, data order and augmentation")
-	fs.BoolVar(&o.resume, "resume", false, "continue the run saved in --out")
-	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar; one line per epoch")
-	fs.BoolVar(&o.profile, "profile", false, "print where a training step's device time goes")
-	fs.BoolVar(&o.validate, "validate", false, "enable the Vulkan validation layer")
-	fs.StringVar(&o.plot, "plot", "", "redraw DIR/errors.png from DIR/metrics.jsonl and exit")
-	fs.StringVar(&o.onNaN, "on-nan", "stop", "when the loss turns NaN or Inf: stop, or rollback to the last checkpoint with the lr divided by 10 (at most 3 times)")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	var err error
-	if o.milestones, err = parseInts(*milestones); err != nil {
-		return nil, fmt.Errorf("--milestones: %w", err)
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if o.model == "" {
-		o.model = fmt.Sprintf("resnet%d", o.depth)
-		if o.plain {
-			o.model = fmt.Sprintf("plain%d", o.depth)
-		}
-	} else if set["depth"] || set["plain"] {
-		return nil, fmt.Errorf("--model %s with --depth or --plain: give one or the other (e.g. --model plain56)", o.model)
-	}
-	return o, o.check()
-}
-
-// optimizer is the optimizer the flags describe.
-func (o *options) optimizer() nn.Optimizer {
-	if o.optName == "adamw" {
-		a := nn.DefaultAdamW
-		a.WD, a.NoDecayNormBias = o.wd, o.noDecayNB
-		return a
-	}
-	return nn.SGD{Momentum: o.momentum, Nesterov: o.nesterov, WD: o.wd, NoDecayNormBias: o.noDecayNB}
-}
-
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		v, err := strconv.Atoi(f)
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf("%q is not a non-negative integer", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-func (o *options) check() error {
-	switch {
-	case o.depth < 8 || (o.depth-2)%6 != 0:
-		return fmt.Errorf("--depth %d: must be 6n+2 with n >= 1 (20, 32, 44, 56, 110)", o.depth)
-	case o.shortcut != "A" && o.shortcut != "B":
-		return fmt.Errorf("--shortcut %q: must be A or B", o.shortcut)
-	case o.batch < 1:
-		return fmt.Errorf("--batch %d: must be at least 1", o.batch)
-	case o.lr <= 0 || o.lr != o.lr:
-		return fmt.Errorf("--lr %g: must be positive", o.lr)
-	case o.momentum < 0 || o.momentum >= 1:
-		return fmt.Errorf("--momentum %g: must be in [0, 1)", o.momentum)
-	case o.wd < 0:
-		return fmt.Errorf("--wd %g: must not be negative", o.wd)
-	case o.iters < 1 && o.epochs < 1:
-		return fmt.Errorf("--iters %d: must be at least 1", o.iters)
-	case o.epochs < 0:
-		return fmt.Errorf("--epochs %d: must not be negative", o.epochs)
-	case o.val < 0:
-		return fmt.Errorf("--val %d: must not be negative", o.val)
-	case o.optName != "sgd" && o.optName != "adamw":
-		return fmt.Errorf("--optimizer %q: must be sgd or adamw", o.optName)
-	case o.nesterov && (o.optName != "sgd" || o.momentum == 0):
-		return fmt.Errorf("--nesterov needs --optimizer sgd and a --momentum above 0")
-	case o.onNaN != "stop" && o.onNaN != "rollback":
-		return fmt.Errorf("--on-nan %q: must be stop or rollback", o.onNaN)
-	case o.gpu < 0:
-		return fmt.Errorf("--gpu %d: must not be negative", o.gpu)
-	}
-	return nil
+// watchSignals cancels the context at the first SIGINT, SIGTERM or SIGHUP,
+// saying so at once, and exits at the second.
+func watchSignals(cancel context.CancelCauseFunc, stderr io.Writer) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(stderr, "\ntrain: %v: stopping after this step and saving it; another stops at once, keeping the last checkpoint\n", sig)
+		cancel(signalled{sig})
+		sig = <-sigs
+		fmt.Fprintf(stderr, "\ntrain: %v again: stopped at once; the last checkpoint saved is kept\n", sig)
+		os.Exit(exitCode(sig))
+	}()
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "train:", err)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	watchSignals(cancel, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var in *interrupted
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &in):
+		var s signalled
+		if errors.As(context.Cause(ctx), &s) {
+			os.Exit(exitCode(s.sig))
 		}
+		os.Exit(1)
+	default:
+		fmt.Fprintln(os.Stderr, "train:", err)
 		os.Exit(1)
 	}
 }
@@ -194,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if o.plot != "" {
-		return redraw(o.plot)
+		return redraw(o.plot, stderr)
 	}
 	return train(ctx, o, stdout, stderr)
 }

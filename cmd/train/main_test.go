@@ -45,7 +45,7 @@ func TestSmoke(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "30", f.Metadata["step"])
 	require.Equal(t, "resnet20", f.Metadata["arch"])
-	m, err := readMetrics(filepath.Join(out, "metrics.jsonl"))
+	m, _, err := readMetrics(filepath.Join(out, "metrics.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, m, 3)
 	require.Less(t, m[2].TrainLoss, m[0].TrainLoss, "the training loss fell")
@@ -60,7 +60,7 @@ func TestSmoke(t *testing.T) {
 	more := append(append([]string{}, args...), "--resume", "--epochs", "4")
 	require.NoError(t, run(context.Background(), more, &stdout, &stderr))
 	require.Contains(t, stdout.String(), "resuming")
-	m, err = readMetrics(filepath.Join(out, "metrics.jsonl"))
+	m, _, err = readMetrics(filepath.Join(out, "metrics.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, m, 4)
 }
@@ -139,7 +139,7 @@ func TestDivergenceStops(t *testing.T) {
 	var sink bytes.Buffer
 	common := []string{"--data", data, "--batch", "8", "--val", "48", "--depth", "8", "--quiet", "--out", out}
 	require.NoError(t, run(context.Background(), append(common, "--iters", "2"), &sink, &sink))
-	err := run(context.Background(), append(common, "--iters", "40", "--resume", "--lr", "1e30", "--wd", "0"), &sink, &sink)
+	err := run(context.Background(), append(common, "--iters", "40", "--resume", "--lr", "1e30", "--wd", "0", "--allow-changes"), &sink, &sink)
 	require.Error(t, err)
 	require.ErrorContains(t, err, "diverged")
 	f, err := checkpoint.Load(filepath.Join(out, "last.safetensors"))
@@ -183,8 +183,8 @@ func TestDeviceLost(t *testing.T) {
 	require.NoError(t, run(context.Background(), append(args, "--resume"), &sink, &sink))
 }
 
-// TestInterrupt: cancelling (Ctrl-C) saves the current step and says how
-// to continue.
+// TestInterrupt: cancelled (Ctrl-C) before training begins, a run writes
+// nothing (TestSignals stops runs under way).
 func TestInterrupt(t *testing.T) {
 	data := fakeData(t, 208)
 	out := t.TempDir()
@@ -192,9 +192,8 @@ func TestInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	args := []string{"--data", data, "--batch", "8", "--val", "48", "--depth", "8", "--quiet", "--out", out, "--iters", "5"}
-	require.NoError(t, run(ctx, args, &sink, &sink))
-	require.Contains(t, sink.String(), "interrupted at step 1")
-	f, err := checkpoint.Load(filepath.Join(out, "last.safetensors"))
-	require.NoError(t, err)
-	require.Equal(t, "1", f.Metadata["step"])
+	var in *interrupted
+	require.ErrorAs(t, run(ctx, args, &sink, &sink), &in)
+	require.Contains(t, sink.String(), "interrupted before training began; nothing was written")
+	require.NoFileExists(t, filepath.Join(out, "last.safetensors"))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -32,35 +33,42 @@ func appendMetrics(path string, m metrics) error {
 
 // readMetrics reads metrics.jsonl; when an epoch appears twice (a run
 // resumed after writing its line but before its checkpoint) the later
-// line wins.
-func readMetrics(path string) ([]metrics, error) {
+// line wins. Lines that are not metrics (a damaged file) are skipped and
+// counted.
+func readMetrics(path string) (out []metrics, skipped int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
-	var out []metrics
 	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
 		var m metrics
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || m.Step <= 0 {
+			skipped++
+			continue
 		}
 		for len(out) > 0 && out[len(out)-1].Step >= m.Step {
 			out = out[:len(out)-1]
 		}
 		out = append(out, m)
 	}
-	return out, sc.Err()
+	return out, skipped, sc.Err()
 }
 
 // redraw plots the error curves in dir/metrics.jsonl to dir/errors.png,
 // in the manner of the paper's Fig. 6: training error dashed, validation
-// (and test) error bold, against iterations.
-func redraw(dir string) error {
-	all, err := readMetrics(filepath.Join(dir, "metrics.jsonl"))
+// (and test) error bold, against iterations. Damaged lines are skipped,
+// with a warning to warn.
+func redraw(dir string, warn io.Writer) error {
+	path := filepath.Join(dir, metricsFile)
+	all, skipped, err := readMetrics(path)
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
+	}
+	if skipped > 0 {
+		fmt.Fprintf(warn, "warning: plot: skipped %d damaged line(s) of %s\n", skipped, path)
 	}
 	p := plot.New()
 	p.Title.Text = "CIFAR-10 error"
@@ -104,7 +112,7 @@ func redraw(dir string) error {
 	}
 	p.Legend.Top = true
 	p.Y.Min = 0
-	if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(dir, "errors.png")); err != nil {
+	if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(dir, plotFile)); err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
 	return nil

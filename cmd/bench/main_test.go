@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestHelpAndErrors: help and flag errors go to stderr, so that --json on
+// stdout stays clean; help exits 0; the usage names each flag's type.
+func TestHelpAndErrors(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.NoError(t, run([]string{"step", "--help"}, &out, &errOut))
+	require.Empty(t, out.String())
+	require.Contains(t, errOut.String(), "-gpu int")
+
+	out.Reset()
+	errOut.Reset()
+	err := run([]string{"conv3x3", "--json", "--no-such-flag"}, &out, &errOut)
+	require.ErrorContains(t, err, "not defined")
+	require.Empty(t, out.String())
+	require.Contains(t, errOut.String(), "Usage")
+
+	out.Reset()
+	require.NoError(t, run([]string{"help"}, &out, &errOut))
+	require.Empty(t, out.String())
+	err = run([]string{"nope"}, &out, &errOut)
+	require.ErrorContains(t, err, "unknown command")
+	require.Empty(t, out.String())
+}
+
+// TestShapeBounds: a stride or kernel larger than the input is refused
+// (a stride of 100 once built 10,000 pipelines).
+func TestShapeBounds(t *testing.T) {
+	for shape, want := range map[string]string{
+		"16,16,8,100":   "a stride of 100 and a kernel of 3 on 8x8 inputs",
+		"16,16,8,1,9":   "a kernel of 9",
+		"16,16,8,2,3":   "",
+		"16,16,x":       "positive integers",
+		"16,16,8,1,3,1": "want C,K,H",
+	} {
+		_, err := parseShape(shape, 2)
+		if want == "" {
+			require.NoError(t, err, shape)
+			continue
+		}
+		require.ErrorContains(t, err, want, shape)
+		require.True(t, strings.HasPrefix(err.Error(), "--shape"), shape)
+	}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"hash/crc32"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/vknn/vknn/checkpoint"
+	"github.com/vknn/vknn/cifar"
+)
+
+// recipe is what a run was started with beyond its model: each checkpoint
+// records it, and --resume compares the flags given with it.
+func (s *session) recipe() map[string]string {
+	o := s.o
+	ms := make([]string, len(o.milestones))
+	for i, m := range o.milestones {
+		ms[i] = strconv.Itoa(m)
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	return map[string]string{
+		"seed": strconv.FormatUint(o.seed, 10), "batch": strconv.Itoa(o.batch), "optimizer": o.optName,
+		"lr": f(o.lr), "milestones": strings.Join(ms, ","), "momentum": f(o.momentum), "wd": f(o.wd),
+		"nesterov": strconv.FormatBool(o.nesterov), "no-decay-norm-bias": strconv.FormatBool(o.noDecayNB),
+		"val": strconv.Itoa(o.val), "data": s.dataID,
+	}
+}
+
+// dataID names the training data by content: its size and checksum.
+func dataID(s *cifar.Set) string {
+	h := crc32.NewIEEE()
+	h.Write(s.Labels)
+	h.Write(s.Images)
+	return fmt.Sprintf("%d images, crc32 %08x", s.Len(), h.Sum32())
+}
+
+// changes lists how the flags given differ from the run's recipe in f
+// (keys the checkpoint does not record are not compared: older runs).
+func (s *session) changes(f *checkpoint.File) []string {
+	var out []string
+	for k, now := range s.recipe() {
+		if was, ok := f.Metadata[k]; ok && was != now {
+			flag := "--" + k
+			if k == "data" {
+				flag = "the data"
+			}
+			out = append(out, fmt.Sprintf("%s: %s in the run, %s now", flag, was, now))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// initWeights initialises or, with --resume, restores the run, returning
+// the step to start from. A resume with other flags than the run's is
+// refused, naming them, unless --allow-changes.
+func (s *session) initWeights() (int, error) {
+	if !s.o.resume {
+		return 0, s.stepper.SetState(s.model.Init(s.o.seed))
+	}
+	f, step, err := s.restoreLast()
+	if err != nil {
+		return 0, fmt.Errorf("--resume: %w", err)
+	}
+	if ch := s.changes(f); len(ch) > 0 {
+		if !s.o.allowChanges {
+			return 0, fmt.Errorf("--resume: the flags differ from the run's:\n  %s\npass the run's values, or --allow-changes to continue with these (the run will then not match an uninterrupted one)",
+				strings.Join(ch, "\n  "))
+		}
+		fmt.Fprintf(s.out, "--allow-changes: continuing with\n  %s\n", strings.Join(ch, "\n  "))
+	}
+	s.best, _ = strconv.ParseFloat(f.Metadata["best_val_acc"], 64)
+	if v, err := strconv.ParseFloat(f.Metadata["lr_scale"], 64); err == nil && v > 0 {
+		s.lrScale = v
+	}
+	fmt.Fprintf(s.out, "resuming %s at step %d\n", s.lastPath(), step)
+	return step, nil
+}
+
+// restoreLast loads the last checkpoint onto the stepper and returns it
+// with its step.
+func (s *session) restoreLast() (*checkpoint.File, int, error) {
+	f, err := checkpoint.Load(s.lastPath())
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := s.model.Restore(f, s.opt)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", s.lastPath(), err)
+	}
+	step, err := strconv.Atoi(f.Metadata["step"])
+	if err != nil || step < 0 {
+		return nil, 0, fmt.Errorf("%s has no valid step", s.lastPath())
+	}
+	return f, step, s.stepper.SetState(st)
+}
+
+// save writes a checkpoint of the current state at step.
+func (s *session) save(path string, step int) error {
+	st, err := s.stepper.State()
+	if err != nil {
+		return err
+	}
+	meta := s.recipe()
+	meta["step"] = strconv.Itoa(step)
+	meta["best_val_acc"] = strconv.FormatFloat(s.best, 'g', -1, 64)
+	meta["lr_scale"] = strconv.FormatFloat(s.lrScale, 'g', -1, 64)
+	f, err := s.model.Checkpoint(st, s.opt, meta)
+	if err != nil {
+		return err
+	}
+	return checkpoint.Save(path, f)
+}
+
+// exists tells whether path names a file.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
