@@ -21,6 +21,7 @@ type Buffer struct {
 	size   uint64
 	mapped unsafe.Pointer // nil unless mapped for direct access
 	alloc  allocation
+	users  int // open sequences that have recorded it
 }
 
 // allocation is a buffer with its memory, and what it counts against.
@@ -44,12 +45,12 @@ func (m *Manager) NewBuffer(size uint64) (*Buffer, error) {
 		return nil, fmt.Errorf("gpu: a buffer of 0 bytes was asked for")
 	}
 	direct := (m.info.Type == "cpu" || m.info.Type == "integrated") && !m.forceStaging
-	want := vk.MemoryPropertyDeviceLocalBit
+	prefs := []vk.MemoryPropertyFlags{deviceLocal, 0}
 	if direct {
-		want |= vk.MemoryPropertyHostVisibleBit | vk.MemoryPropertyHostCoherentBit
+		prefs = []vk.MemoryPropertyFlags{deviceLocal | hostCoherent, deviceLocal, 0}
 	}
 	b := &Buffer{m: m, size: size}
-	a, err := m.allocBuffer(size, bufferUsage, vk.MemoryPropertyFlags(want))
+	a, err := m.allocBuffer(size, bufferUsage, prefs)
 	if err != nil {
 		return nil, err
 	}
@@ -68,13 +69,12 @@ func (m *Manager) NewBuffer(size uint64) (*Buffer, error) {
 	return b, nil
 }
 
-// allocBuffer creates a buffer and binds fresh memory of the first type
-// that the buffer allows and that has all of want (falling back to any
-// allowed type). Allocations are counted against their heap, so that a
-// request the heap cannot hold fails with the sizes rather than at the
-// driver's discretion (lavapipe would take host memory until the system
-// runs out).
-func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, want vk.MemoryPropertyFlags) (allocation, error) {
+// allocBuffer creates a buffer and binds fresh memory chosen by
+// chooseMemory from the preferences prefs. Allocations are counted against
+// their heap, so that a request the heap cannot hold fails with the sizes
+// rather than at the driver's discretion (lavapipe would take host memory
+// until the system runs out).
+func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, prefs []vk.MemoryPropertyFlags) (allocation, error) {
 	var a allocation
 	info := vk.BufferCreateInfo{
 		SType:       vk.StructureTypeBufferCreateInfo,
@@ -90,19 +90,13 @@ func (m *Manager) allocBuffer(size uint64, usage vk.BufferUsageFlagBits, want vk
 	var req vk.MemoryRequirements
 	vk.GetBufferMemoryRequirements(m.device, h, &req)
 	req.Deref()
-	typ, ok := m.memoryType(req.MemoryTypeBits, want)
-	if !ok {
+	types, heaps := m.memoryTable()
+	typ, err := chooseMemory(types, heaps, m.heapUsed[:], req.MemoryTypeBits, prefs, uint64(req.Size))
+	if err != nil {
 		vk.DestroyBuffer(m.device, h, nil)
-		return a, fmt.Errorf("gpu: no memory type fits a %d-byte buffer (type bits %#x)", size, req.MemoryTypeBits)
+		return a, fmt.Errorf("gpu: allocating %.1f MiB on %s: %w", float64(size)/(1<<20), m.info.Name, err)
 	}
-	heap := m.memProps.MemoryTypes[typ].HeapIndex
-	heapSize := uint64(m.memProps.MemoryHeaps[heap].Size)
-	if m.heapUsed[heap]+uint64(req.Size) > heapSize {
-		vk.DestroyBuffer(m.device, h, nil)
-		return a, fmt.Errorf("gpu: allocating %.1f MiB on %s: its memory heap holds %.2f GiB and %.2f GiB are in use: %w",
-			float64(size)/(1<<20), m.info.Name, float64(heapSize)/(1<<30), float64(m.heapUsed[heap])/(1<<30),
-			&Error{Call: "vkAllocateMemory", Result: vk.ErrorOutOfDeviceMemory})
-	}
+	heap := types[typ].heap
 	alloc := vk.MemoryAllocateInfo{
 		SType:           vk.StructureTypeMemoryAllocateInfo,
 		AllocationSize:  req.Size,
@@ -141,21 +135,58 @@ func (m *Manager) sizeError(err error, size uint64) error {
 		float64(size)/(1<<20), m.info.Name, float64(m.info.DeviceLocalBytes)/(1<<30), err)
 }
 
-func (m *Manager) memoryType(bits uint32, want vk.MemoryPropertyFlags) (uint32, bool) {
-	for pass := 0; pass < 2; pass++ {
-		for i := uint32(0); i < m.memProps.MemoryTypeCount; i++ {
-			if bits&(1<<i) == 0 {
+// memType is one of a device's memory types: its properties and heap.
+type memType struct {
+	flags vk.MemoryPropertyFlags
+	heap  uint32
+}
+
+// memoryTable is the device's memory types and its heaps' sizes.
+func (m *Manager) memoryTable() ([]memType, []uint64) {
+	types := make([]memType, m.memProps.MemoryTypeCount)
+	for i := range types {
+		types[i] = memType{m.memProps.MemoryTypes[i].PropertyFlags, m.memProps.MemoryTypes[i].HeapIndex}
+	}
+	heaps := make([]uint64, m.memProps.MemoryHeapCount)
+	for i := range heaps {
+		heaps[i] = uint64(m.memProps.MemoryHeaps[i].Size)
+	}
+	return types, heaps
+}
+
+// chooseMemory picks the memory type for size bytes among the types bits
+// allows: by preference (the first of prefs that a type has all of; 0
+// accepts any), then by order, the first whose heap still has room
+// (used: bytes counted per heap). A preference whose heaps are full gives
+// way to the next; when all are, the error says which heap and how full,
+// as an out-of-device-memory *Error.
+func chooseMemory(types []memType, heaps, used []uint64, bits uint32, prefs []vk.MemoryPropertyFlags, size uint64) (uint32, error) {
+	full := -1
+	for _, want := range prefs {
+		for i, t := range types {
+			if bits&(1<<i) == 0 || t.flags&want != want {
 				continue
 			}
-			if pass == 1 || m.memProps.MemoryTypes[i].PropertyFlags&want == want {
-				return i, true
+			if used[t.heap]+size <= heaps[t.heap] {
+				return uint32(i), nil
+			}
+			if full < 0 {
+				full = int(t.heap)
 			}
 		}
 	}
-	return 0, false
+	if full < 0 {
+		return 0, fmt.Errorf("no memory type has the properties needed (%#v; allowed types %#x)", prefs, bits)
+	}
+	return 0, fmt.Errorf("its memory heap holds %.2f GiB and %.2f GiB are in use: %w",
+		float64(heaps[full])/(1<<30), float64(used[full])/(1<<30), &Error{Call: "vkAllocateMemory", Result: vk.ErrorOutOfDeviceMemory})
 }
 
-const hostCoherent = vk.MemoryPropertyFlags(vk.MemoryPropertyHostVisibleBit | vk.MemoryPropertyHostCoherentBit)
+const (
+	hostCoherent = vk.MemoryPropertyFlags(vk.MemoryPropertyHostVisibleBit | vk.MemoryPropertyHostCoherentBit)
+	hostCached   = vk.MemoryPropertyFlags(vk.MemoryPropertyHostCachedBit)
+	deviceLocal  = vk.MemoryPropertyFlags(vk.MemoryPropertyDeviceLocalBit)
+)
 
 // Size is the buffer's length in bytes.
 func (b *Buffer) Size() uint64 { return b.size }
@@ -213,14 +244,20 @@ func (b *Buffer) WriteInt32(data []int32) error { return b.Write(0, asBytes(data
 // ReadInt32 fills dst from the start of the buffer.
 func (b *Buffer) ReadInt32(dst []int32) error { return b.Read(0, asBytes(dst)) }
 
-// Free releases the buffer now rather than at Manager.Close. The device
-// must no longer use it.
-func (b *Buffer) Free() {
+// Free releases the buffer now rather than at Manager.Close. It refuses
+// while a sequence that recorded the buffer is open: replaying that
+// sequence would use freed memory (on a discrete GPU, a lost device).
+// Freeing twice is harmless.
+func (b *Buffer) Free() error {
 	if b.handle == nil {
-		return
+		return nil
+	}
+	if b.users > 0 {
+		return fmt.Errorf("gpu: a buffer of %d bytes is still recorded in %d open sequence(s); close them first", b.size, b.users)
 	}
 	delete(b.m.buffers, b)
 	b.release()
+	return nil
 }
 
 func (b *Buffer) release() {

@@ -1,81 +1,102 @@
 package gpu
 
 /*
+#define VK_NO_PROTOTYPES
+#include <vulkan/vulkan.h>
 #include <stdint.h>
-#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
-typedef void* (*vknnGIPA)(void* instance, const char* name);
+// Handles cross from Go as their bits: pointers for dispatchable handles,
+// and (on the 64-bit platforms vknn runs on) pointers too for the others.
+_Static_assert(sizeof(void*) == 8, "vknn needs a 64-bit platform");
+_Static_assert(sizeof(VkBuffer) == sizeof(uint64_t), "non-dispatchable handles are 64-bit");
+#define NDH(T, h) ((T)(uintptr_t)(h))
 
-// Layouts of VkSubmitInfo, VkSpecializationMapEntry, VkSpecializationInfo,
-// VkPipelineShaderStageCreateInfo and VkComputePipelineCreateInfo (handles
-// of non-dispatchable objects are 64-bit).
-typedef struct { uint32_t sType; const void* pNext; uint32_t waitCount; const void* pWait; const void* pWaitStages;
-                 uint32_t cmdCount; const void* pCmds; uint32_t signalCount; const void* pSignal; } vknnSubmitInfo;
-typedef struct { uint32_t id; uint32_t offset; size_t size; } vknnSpecEntry;
-typedef struct { uint32_t count; const vknnSpecEntry* entries; size_t dataSize; const void* data; } vknnSpecInfo;
-typedef struct { uint32_t sType; const void* pNext; uint32_t flags; uint32_t stage; uint64_t module;
-                 const char* name; const vknnSpecInfo* spec; } vknnStageInfo;
-typedef struct { uint32_t sType; const void* pNext; uint32_t flags; vknnStageInfo stage; uint64_t layout;
-                 uint64_t base; int32_t baseIndex; } vknnComputeInfo;
-
-typedef int32_t (*vknnQueueSubmitFn)(void* queue, uint32_t n, const vknnSubmitInfo* infos, uint64_t fence);
-typedef int32_t (*vknnCreateComputeFn)(void* device, uint64_t cache, uint32_t n, const vknnComputeInfo* infos,
-                                       const void* alloc, uint64_t* pipelines);
-
-static void* vknnProc(void* gipa, void* instance, const char* name) { return ((vknnGIPA)gipa)(instance, name); }
-
-static int32_t vknnQueueSubmit(void* fn, void* queue, uint32_t ncmd, const void* cmds, uint64_t fence) {
-	vknnSubmitInfo info = {4, 0, 0, 0, 0, ncmd, cmds, 0, 0};
-	return ((vknnQueueSubmitFn)fn)(queue, 1, &info, fence);
+static void* vknnProc(void* gipa, void* instance, const char* name) {
+	return (void*)((PFN_vkGetInstanceProcAddr)gipa)((VkInstance)instance, name);
 }
 
-typedef struct { uint64_t buffer; uint64_t offset; uint64_t range; } vknnBufferInfo;
-typedef struct { uint32_t sType; const void* pNext; uint64_t set; uint32_t binding; uint32_t element; uint32_t count;
-                 uint32_t type; const void* images; const vknnBufferInfo* buffers; const void* views; } vknnWrite;
-typedef struct { uint32_t sType; const void* pNext; uint32_t src; uint32_t dst; } vknnMemoryBarrier;
-typedef void (*vknnUpdateSetsFn)(void* device, uint32_t n, const vknnWrite* writes, uint32_t ncopy, const void* copies);
-typedef void (*vknnBarrierFn)(void* cmd, uint32_t srcStage, uint32_t dstStage, uint32_t dep, uint32_t nmem,
-                              const vknnMemoryBarrier* mem, uint32_t nbuf, const void* buf, uint32_t nimg, const void* img);
+static int32_t vknnQueueSubmit(void* fn, void* queue, uint32_t ncmd, const void* cmds, uint64_t fence) {
+	VkSubmitInfo info = {VK_STRUCTURE_TYPE_SUBMIT_INFO};
+	info.commandBufferCount = ncmd;
+	info.pCommandBuffers = (const VkCommandBuffer*)cmds;
+	return ((PFN_vkQueueSubmit)fn)((VkQueue)queue, 1, &info, NDH(VkFence, fence));
+}
+
+static int32_t vknnBeginCommandBuffer(void* fn, void* cmd, uint32_t flags) {
+	VkCommandBufferBeginInfo info = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+	info.flags = flags;
+	return ((PFN_vkBeginCommandBuffer)fn)((VkCommandBuffer)cmd, &info);
+}
 
 #define VKNN_MAX_BINDINGS 32
 // vknnBindStorage points bindings 0..n-1 of set at buffer ranges.
 static int32_t vknnBindStorage(void* fn, void* device, uint64_t set, const uint64_t* ranges, uint32_t n) {
-	vknnBufferInfo infos[VKNN_MAX_BINDINGS];
-	vknnWrite writes[VKNN_MAX_BINDINGS];
-	if (n > VKNN_MAX_BINDINGS) return -13;
+	VkDescriptorBufferInfo infos[VKNN_MAX_BINDINGS];
+	VkWriteDescriptorSet writes[VKNN_MAX_BINDINGS];
+	if (n > VKNN_MAX_BINDINGS) return VK_ERROR_UNKNOWN;
 	for (uint32_t i = 0; i < n; i++) {
-		vknnBufferInfo bi = {ranges[3 * i], ranges[3 * i + 1], ranges[3 * i + 2]};
+		VkDescriptorBufferInfo bi = {NDH(VkBuffer, ranges[3 * i]), ranges[3 * i + 1], ranges[3 * i + 2]};
 		infos[i] = bi;
-		vknnWrite w = {35, 0, set, i, 0, 1, 7, 0, &infos[i], 0};
+		VkWriteDescriptorSet w = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+		w.dstSet = NDH(VkDescriptorSet, set);
+		w.dstBinding = i;
+		w.descriptorCount = 1;
+		w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+		w.pBufferInfo = &infos[i];
 		writes[i] = w;
 	}
-	((vknnUpdateSetsFn)fn)(device, n, writes, 0, 0);
-	return 0;
+	((PFN_vkUpdateDescriptorSets)fn)((VkDevice)device, n, writes, 0, 0);
+	return VK_SUCCESS;
 }
 
 static void vknnBarrier(void* fn, void* cmd, uint32_t srcStage, uint32_t dstStage, uint32_t src, uint32_t dst) {
-	vknnMemoryBarrier b = {46, 0, src, dst};
-	((vknnBarrierFn)fn)(cmd, srcStage, dstStage, 0, 1, &b, 0, 0, 0, 0);
+	VkMemoryBarrier b = {VK_STRUCTURE_TYPE_MEMORY_BARRIER, 0, src, dst};
+	((PFN_vkCmdPipelineBarrier)fn)((VkCommandBuffer)cmd, srcStage, dstStage, 0, 1, &b, 0, 0, 0, 0);
 }
 
-typedef struct { uint64_t src; uint64_t dst; uint64_t size; } vknnBufferCopy;
-typedef void (*vknnCopyFn)(void* cmd, uint64_t src, uint64_t dst, uint32_t n, const vknnBufferCopy* regions);
-
 static void vknnCopy(void* fn, void* cmd, uint64_t src, uint64_t dst, uint64_t srcOff, uint64_t dstOff, uint64_t size) {
-	vknnBufferCopy r = {srcOff, dstOff, size};
-	((vknnCopyFn)fn)(cmd, src, dst, 1, &r);
+	VkBufferCopy r = {srcOff, dstOff, size};
+	((PFN_vkCmdCopyBuffer)fn)((VkCommandBuffer)cmd, NDH(VkBuffer, src), NDH(VkBuffer, dst), 1, &r);
 }
 
 #define VKNN_MAX_SPEC 64
 static int32_t vknnCreateCompute(void* fn, void* device, uint64_t cache, uint64_t module, uint64_t layout,
                                  const uint32_t* spec, uint32_t nspec, uint64_t* pipeline) {
-	vknnSpecEntry entries[VKNN_MAX_SPEC];
-	if (nspec > VKNN_MAX_SPEC) return -13; // VK_ERROR_UNKNOWN
-	for (uint32_t i = 0; i < nspec; i++) { entries[i].id = i; entries[i].offset = 4 * i; entries[i].size = 4; }
-	vknnSpecInfo si = {nspec, entries, 4 * (size_t)nspec, spec};
-	vknnComputeInfo info = {29, 0, 0, {18, 0, 0, 0x20, module, "main", nspec ? &si : 0}, layout, 0, -1};
-	return ((vknnCreateComputeFn)fn)(device, cache, 1, &info, 0, pipeline);
+	VkSpecializationMapEntry entries[VKNN_MAX_SPEC];
+	if (nspec > VKNN_MAX_SPEC) return VK_ERROR_UNKNOWN;
+	for (uint32_t i = 0; i < nspec; i++) { entries[i].constantID = i; entries[i].offset = 4 * i; entries[i].size = 4; }
+	VkSpecializationInfo si = {nspec, entries, 4 * (size_t)nspec, spec};
+	VkComputePipelineCreateInfo info = {VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+	info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+	info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+	info.stage.module = NDH(VkShaderModule, module);
+	info.stage.pName = "main";
+	info.stage.pSpecializationInfo = nspec ? &si : 0;
+	info.layout = NDH(VkPipelineLayout, layout);
+	info.basePipelineIndex = -1;
+	VkPipeline out = VK_NULL_HANDLE;
+	int32_t r = ((PFN_vkCreateComputePipelines)fn)((VkDevice)device, NDH(VkPipelineCache, cache), 1, &info, 0, &out);
+	*pipeline = (uint64_t)(uintptr_t)out;
+	return r;
+}
+
+// vknnHasLayer tells whether the loader knows the named instance layer.
+static int vknnHasLayer(void* gipa, const char* name) {
+	PFN_vkEnumerateInstanceLayerProperties f =
+		(PFN_vkEnumerateInstanceLayerProperties)((PFN_vkGetInstanceProcAddr)gipa)(VK_NULL_HANDLE, "vkEnumerateInstanceLayerProperties");
+	uint32_t n = 0;
+	if (!f || f(&n, 0) != VK_SUCCESS || n == 0) return 0;
+	VkLayerProperties* props = calloc(n, sizeof *props);
+	if (!props) return 0;
+	int found = 0;
+	VkResult r = f(&n, props);
+	if (r == VK_SUCCESS || r == VK_INCOMPLETE) {
+		for (uint32_t i = 0; i < n && !found; i++) found = strncmp(props[i].layerName, name, VK_MAX_EXTENSION_NAME_SIZE) == 0;
+	}
+	free(props);
+	return found;
 }
 */
 import "C"
@@ -97,12 +118,15 @@ import (
 // (TestCallsUnderGC). The calls that take arrays of structs after the
 // device is open therefore go straight to the loader with their structs
 // built on the C stack: vkQueueSubmit, vkCreateComputePipelines,
-// vkUpdateDescriptorSets, vkCmdPipelineBarrier and vkCmdCopyBuffer.
-// Opening the device (layer enumeration) still takes the binding's path.
+// vkUpdateDescriptorSets, vkCmdPipelineBarrier and vkCmdCopyBuffer; and
+// so do the calls made per step or per transfer, whose struct copies the
+// binding never frees (vkBeginCommandBuffer: 500k calls grew RSS by 24
+// MiB), and the layer enumeration of opening a device. The structs are
+// Vulkan's own, from vulkan/vulkan.h.
 
 // direct holds the entry points of one instance.
 type direct struct {
-	queueSubmit, createCompute, updateSets, barrier, copyBuffer unsafe.Pointer
+	queueSubmit, createCompute, updateSets, barrier, copyBuffer, beginCmd unsafe.Pointer
 }
 
 // loadDirect looks the entry points up through the loader.
@@ -114,7 +138,7 @@ func loadDirect(inst vk.Instance) (direct, error) {
 		name string
 	}{{&d.queueSubmit, "vkQueueSubmit"}, {&d.createCompute, "vkCreateComputePipelines"},
 		{&d.updateSets, "vkUpdateDescriptorSets"}, {&d.barrier, "vkCmdPipelineBarrier"},
-		{&d.copyBuffer, "vkCmdCopyBuffer"}} {
+		{&d.copyBuffer, "vkCmdCopyBuffer"}, {&d.beginCmd, "vkBeginCommandBuffer"}} {
 		name := C.CString(f.name)
 		*f.p = C.vknnProc(loader.proc, h, name)
 		C.free(unsafe.Pointer(name))
@@ -158,6 +182,18 @@ func (d direct) memoryBarrier(cmd vk.CommandBuffer, src, dst vk.PipelineStageFla
 // dstOff.
 func (d direct) copyRegion(cmd vk.CommandBuffer, src, dst vk.Buffer, srcOff, dstOff, size uint64) {
 	C.vknnCopy(d.copyBuffer, dispatchable(cmd), handle64(src), handle64(dst), C.uint64_t(srcOff), C.uint64_t(dstOff), C.uint64_t(size))
+}
+
+// beginCommandBuffer starts recording cmd with the usage flags given.
+func (d direct) beginCommandBuffer(cmd vk.CommandBuffer, flags vk.CommandBufferUsageFlagBits) error {
+	return check(vk.Result(C.vknnBeginCommandBuffer(d.beginCmd, dispatchable(cmd), C.uint32_t(flags))), "vkBeginCommandBuffer")
+}
+
+// hasLayer reports whether the loader knows the named instance layer.
+func hasLayer(name string) bool {
+	c := C.CString(name)
+	defer C.free(unsafe.Pointer(c))
+	return C.vknnHasLayer(loader.proc, c) != 0
 }
 
 // queueSubmitCmds submits cmds (C memory) to queue, signalling fence.

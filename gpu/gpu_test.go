@@ -105,12 +105,31 @@ func TestOutOfMemory(t *testing.T) {
 		bufs = append(bufs, b)
 	}
 	require.Less(t, len(bufs), 5, "the heap's size is enforced")
+	require.NotEmpty(t, bufs, "a quarter of the heap fits once")
 	_, _, _, used := m.Live()
 	require.GreaterOrEqual(t, used, uint64(len(bufs))*chunk)
-	bufs[0].Free()
+	require.NoError(t, bufs[0].Free())
 	b, err := m.NewBuffer(chunk)
 	require.NoError(t, err)
-	b.Free()
+	require.NoError(t, b.Free())
+}
+
+// TestFreeRecorded: a buffer that an open sequence has recorded cannot be
+// freed (a replay would use freed memory); once the sequence is closed it
+// can.
+func TestFreeRecorded(t *testing.T) {
+	m := testgpu.Open(t)
+	b, err := m.NewBuffer(256)
+	require.NoError(t, err)
+	s, err := m.NewSequence(gpu.SequenceOptions{})
+	require.NoError(t, err)
+	s.Fill(b, 0)
+	require.NoError(t, s.Submit())
+	require.ErrorContains(t, b.Free(), "still recorded in 1 open sequence")
+	require.NoError(t, s.Submit(), "the sequence still works")
+	s.Close()
+	require.NoError(t, b.Free())
+	require.NoError(t, b.Free(), "twice is harmless")
 }
 
 func TestDeviceLostInjection(t *testing.T) {

@@ -54,30 +54,14 @@ func dispatchDebug(flags vk.DebugReportFlags, _ vk.DebugReportObjectType, _ uint
 	case flags&vk.DebugReportFlags(vk.DebugReportPerformanceWarningBit) != 0:
 		sev = "performance"
 	}
+	// The binding's strings point into the layer's memory, which it frees
+	// after the call: keep copies.
 	in := v.(*instance)
 	in.mu.Lock()
-	in.msgs = append(in.msgs, Message{Severity: sev, Layer: strings.TrimRight(layer, "\x00"), Text: strings.TrimRight(text, "\x00")})
+	in.msgs = append(in.msgs, Message{Severity: sev, Layer: strings.Clone(strings.TrimRight(layer, "\x00")),
+		Text: strings.Clone(strings.TrimRight(text, "\x00"))})
 	in.mu.Unlock()
 	return vk.False
-}
-
-// hasLayer reports whether the loader knows the named instance layer.
-func hasLayer(name string) bool {
-	var n uint32
-	if vk.EnumerateInstanceLayerProperties(&n, nil) != vk.Success || n == 0 {
-		return false
-	}
-	props := make([]vk.LayerProperties, n)
-	if vk.EnumerateInstanceLayerProperties(&n, props) != vk.Success {
-		return false
-	}
-	for i := range props[:n] {
-		props[i].Deref()
-		if vk.ToString(props[i].LayerName[:]) == name {
-			return true
-		}
-	}
-	return false
 }
 
 // newInstance loads Vulkan and creates an instance, with the Khronos

@@ -15,7 +15,8 @@ type KernelSpec struct {
 	Code []byte // SPIR-V, entry point "main"
 	// Access has one letter per storage-buffer binding (0, 1, ...): 'r' the
 	// shader only reads it, 'w' only writes it, 'b' both. Sequences use it
-	// to place barriers.
+	// to place barriers. It must match the shader's NonWritable and
+	// NonReadable decorations (BindingAccess); empty takes them.
 	Access    string
 	PushBytes uint32   // size of the push-constant block, 0 for none
 	Spec      []uint32 // specialization constants with ids 0, 1, ...
@@ -48,6 +49,17 @@ func (m *Manager) Kernel(spec KernelSpec) (*Kernel, error) {
 	}
 	if len(spec.Code) == 0 || len(spec.Code)%4 != 0 || binary.LittleEndian.Uint32(spec.Code) != 0x07230203 {
 		return nil, fmt.Errorf("gpu: kernel %s: code is not SPIR-V", spec.Name)
+	}
+	access, err := BindingAccess(spec.Code)
+	if err != nil {
+		return nil, fmt.Errorf("kernel %s: %w", spec.Name, err)
+	}
+	switch {
+	case spec.Access == "":
+		spec.Access = access
+	case spec.Access != access:
+		return nil, fmt.Errorf("gpu: kernel %s: access %q, but the shader's bindings are %q (r: read only, w: write only, b: both); "+
+			"a wrong letter misplaces barriers", spec.Name, spec.Access, access)
 	}
 	if spec.PushBytes > m.info.MaxPushConstantsBytes {
 		return nil, fmt.Errorf("gpu: kernel %s: %d bytes of push constants, device allows %d",

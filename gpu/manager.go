@@ -15,6 +15,11 @@ type Options struct {
 	// Validate enables VK_LAYER_KHRONOS_validation and collects its reports
 	// (see Manager.Messages). VKNN_VALIDATE=1 in the environment turns it on too.
 	Validate bool
+	// Staged takes the path of discrete GPUs on any device: buffers in
+	// device-local memory that the host does not map, read and written
+	// through a staging buffer. VKNN_STAGED=1 turns it on too (CI runs the
+	// tests both ways on lavapipe).
+	Staged bool
 }
 
 // Manager owns one Vulkan device: its instance, a compute queue, a command
@@ -36,9 +41,10 @@ type Manager struct {
 	seqs    map[*Sequence]struct{}
 	xfer    *transfer // staging for devices whose memory the host cannot map
 
-	forceStaging bool // tests: take the discrete-GPU path on any device
-	submits      int
-	loseAfter    int // fault injection: VKNN_FAULT=device-lost:N fails submissions after the Nth
+	forceStaging bool // take the discrete-GPU path on any device (Options.Staged)
+	noTimestamps bool // fault injection: VKNN_FAULT=no-timestamps
+	submits      int  // of sequences
+	loseAfter    int  // fault injection: VKNN_FAULT=device-lost:N fails sequence submissions after the Nth
 	heapUsed     [16]uint64
 
 	mu     sync.Mutex
@@ -53,13 +59,19 @@ func Open(index int, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{in: in, kernels: map[string]*Kernel{},
-		buffers: map[*Buffer]struct{}{}, seqs: map[*Sequence]struct{}{}}
+		buffers: map[*Buffer]struct{}{}, seqs: map[*Sequence]struct{}{},
+		forceStaging: opts.Staged || os.Getenv("VKNN_STAGED") == "1"}
 	// Fault injection for tests of what programs do when the device is
-	// lost, which no driver can be made to do on demand.
-	if f := os.Getenv("VKNN_FAULT"); f != "" {
+	// lost or has no timestamps, which no driver can be made to do on
+	// demand.
+	switch f := os.Getenv("VKNN_FAULT"); {
+	case f == "":
+	case f == "no-timestamps":
+		m.noTimestamps = true
+	default:
 		if _, err := fmt.Sscanf(f, "device-lost:%d", &m.loseAfter); err != nil || m.loseAfter < 1 {
 			in.destroy()
-			return nil, fmt.Errorf("gpu: VKNN_FAULT=%q: want device-lost:N with N >= 1", f)
+			return nil, fmt.Errorf("gpu: VKNN_FAULT=%q: want device-lost:N with N >= 1, or no-timestamps", f)
 		}
 	}
 	if err := m.init(index); err != nil {
@@ -165,7 +177,9 @@ func computeFamily(pd vk.PhysicalDevice) (family, tsBits uint32, err error) {
 func (m *Manager) Info() DeviceInfo { return m.info }
 
 // HasTimestamps reports whether the compute queue can time dispatches.
-func (m *Manager) HasTimestamps() bool { return m.tsBits > 0 && m.info.TimestampPeriodNs > 0 }
+func (m *Manager) HasTimestamps() bool {
+	return m.tsBits > 0 && m.info.TimestampPeriodNs > 0 && !m.noTimestamps
+}
 
 // Live counts what this Manager holds now: buffers, sequences, kernels,
 // and bytes of device memory. Tests use it to check that nothing leaks.

@@ -1,33 +1,30 @@
 package gpu
 
 /*
+#define VK_NO_PROTOTYPES
+#include <vulkan/vulkan.h>
 #include <stdint.h>
 #include <string.h>
-
-typedef void* (*vknnGIPA)(void* instance, const char* name);
-typedef void (*vknnProps2Fn)(void* physicalDevice, void* props);
-
-typedef struct { uint32_t sType; void* pNext; uint32_t subgroupSize; uint32_t stages; uint32_t ops; uint32_t quad; } vknnSubgroupProps;
-typedef struct { uint32_t sType; void* pNext; uint32_t driverID; char name[256]; char info[256]; uint8_t conformance[4]; } vknnDriverProps;
-typedef struct { uint32_t sType; void* pNext; uint64_t properties[256]; } vknnProps2;
 
 // vknnQueryProps2 calls vkGetPhysicalDeviceProperties2 (core in Vulkan 1.1),
 // which the binding lacks, with the subgroup and (Vulkan 1.2) driver
 // properties chained. It returns 0 when the entry point is missing.
 static int vknnQueryProps2(void* gipa, void* instance, void* pd, int withDriver,
                            uint32_t* subgroupSize, uint32_t* subgroupStages, uint32_t* subgroupOps, char* driverName, char* driverInfo) {
-	vknnProps2Fn f = (vknnProps2Fn)((vknnGIPA)gipa)(instance, "vkGetPhysicalDeviceProperties2");
+	PFN_vkGetPhysicalDeviceProperties2 f = (PFN_vkGetPhysicalDeviceProperties2)
+		((PFN_vkGetInstanceProcAddr)gipa)((VkInstance)instance, "vkGetPhysicalDeviceProperties2");
 	if (!f) return 0;
-	vknnSubgroupProps sg; memset(&sg, 0, sizeof sg); sg.sType = 1000094000;
-	vknnDriverProps drv; memset(&drv, 0, sizeof drv); drv.sType = 1000196000;
-	vknnProps2 p; memset(&p, 0, sizeof p); p.sType = 1000059001; p.pNext = &sg;
+	VkPhysicalDeviceSubgroupProperties sg = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+	VkPhysicalDeviceDriverProperties drv = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+	VkPhysicalDeviceProperties2 p = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+	p.pNext = &sg;
 	if (withDriver) sg.pNext = &drv;
-	f(pd, &p);
+	f((VkPhysicalDevice)pd, &p);
 	*subgroupSize = sg.subgroupSize;
-	*subgroupStages = sg.stages;
-	*subgroupOps = sg.ops;
-	memcpy(driverName, drv.name, 256); driverName[255] = 0;
-	memcpy(driverInfo, drv.info, 256); driverInfo[255] = 0;
+	*subgroupStages = sg.supportedStages;
+	*subgroupOps = sg.supportedOperations;
+	memcpy(driverName, drv.driverName, VK_MAX_DRIVER_NAME_SIZE); driverName[VK_MAX_DRIVER_NAME_SIZE - 1] = 0;
+	memcpy(driverInfo, drv.driverInfo, VK_MAX_DRIVER_INFO_SIZE); driverInfo[VK_MAX_DRIVER_INFO_SIZE - 1] = 0;
 	return 1;
 }
 */
@@ -58,7 +55,8 @@ func queryProps2(inst vk.Instance, pd vk.PhysicalDevice, api uint32) extraProps 
 		withDriver = 1
 	}
 	var sg, stages, ops C.uint32_t
-	var name, info [256]C.char
+	var name [C.VK_MAX_DRIVER_NAME_SIZE]C.char
+	var info [C.VK_MAX_DRIVER_INFO_SIZE]C.char
 	ok := C.vknnQueryProps2(loader.proc, dispatchable(inst), dispatchable(pd), withDriver, &sg, &stages, &ops, &name[0], &info[0])
 	if ok == 0 {
 		return out

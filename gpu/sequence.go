@@ -65,7 +65,9 @@ type Sequence struct {
 	section    string
 	labels     []Timing // one per timestamp after the first
 	barriers   int
-	runs       int // submissions so far
+	runs       int      // submissions so far
+	recorded   []string // what was recorded, in order (tests read it)
+	uses       map[*Buffer]bool
 }
 
 const (
@@ -78,7 +80,7 @@ func (m *Manager) NewSequence(opts SequenceOptions) (*Sequence, error) {
 	if err := m.alive(); err != nil {
 		return nil, err
 	}
-	s := &Sequence{m: m, written: map[*Buffer]bool{}, read: map[*Buffer]bool{},
+	s := &Sequence{m: m, written: map[*Buffer]bool{}, read: map[*Buffer]bool{}, uses: map[*Buffer]bool{},
 		timestamps: opts.Timestamps && m.HasTimestamps()}
 	var err error
 	if s.cmd, err = m.allocCommandBuffer(); err != nil {
@@ -109,13 +111,15 @@ func (s *Sequence) begin() bool {
 		return false
 	}
 	if !s.begun {
-		info := vk.CommandBufferBeginInfo{SType: vk.StructureTypeCommandBufferBeginInfo}
-		defer runtime.KeepAlive(&info) // keeps the binding's C copy alive (direct.go)
-		if err := check(vk.BeginCommandBuffer(s.cmd, &info), "vkBeginCommandBuffer"); err != nil {
+		if err := s.m.in.direct.beginCommandBuffer(s.cmd, 0); err != nil {
 			s.fail(err)
 			return false
 		}
 		s.begun = true
+		// What earlier submissions wrote is available after their fences,
+		// but not visible to this one's reads without a barrier.
+		s.m.in.direct.computeBarrier(s.cmd)
+		s.recorded = append(s.recorded, "barrier")
 		s.timestamp("", "")
 	}
 	return true
@@ -161,6 +165,7 @@ func (s *Sequence) Dispatch(k *Kernel, groups Groups, push []uint32, args ...Arg
 			uint32(4*len(push)), unsafe.Pointer(&push[0]))
 	}
 	vk.CmdDispatch(s.cmd, groups[0], groups[1], groups[2])
+	s.recorded = append(s.recorded, k.Name())
 	s.timestamp(s.section, k.Name())
 }
 
@@ -196,8 +201,15 @@ func (s *Sequence) checkDispatch(k *Kernel, groups Groups, push []uint32, args [
 }
 
 // depend records a barrier when this command touches a buffer that an
-// earlier command since the last barrier wrote, or writes one it read.
+// earlier command since the last barrier wrote, or writes one it read. It
+// also counts the sequence among the buffers' users.
 func (s *Sequence) depend(bufs []*Buffer, access []byte) {
+	for _, b := range bufs {
+		if !s.uses[b] {
+			s.uses[b] = true
+			b.users++
+		}
+	}
 	need := false
 	for i, b := range bufs {
 		if s.written[b] || (access[i] != 'r' && s.read[b]) {
@@ -206,6 +218,7 @@ func (s *Sequence) depend(bufs []*Buffer, access []byte) {
 	}
 	if need {
 		s.m.in.direct.computeBarrier(s.cmd)
+		s.recorded = append(s.recorded, "barrier")
 		s.barriers++
 		clear(s.written)
 		clear(s.read)
@@ -224,6 +237,7 @@ func (s *Sequence) depend(bufs []*Buffer, access []byte) {
 func (s *Sequence) Barrier() {
 	if s.begin() {
 		s.m.in.direct.computeBarrier(s.cmd)
+		s.recorded = append(s.recorded, "barrier")
 		s.barriers++
 		clear(s.written)
 		clear(s.read)
@@ -242,6 +256,7 @@ func (s *Sequence) Fill(a Arg, value uint32) {
 	}
 	s.depend([]*Buffer{r.Buf}, []byte{'w'})
 	vk.CmdFillBuffer(s.cmd, r.Buf.handle, vk.DeviceSize(r.Off), vk.DeviceSize(r.Size), value)
+	s.recorded = append(s.recorded, "fill")
 	s.timestamp(s.section, "fill")
 }
 
@@ -257,10 +272,13 @@ func (s *Sequence) Copy(src, dst Arg) {
 	}
 	s.depend([]*Buffer{a.Buf, b.Buf}, []byte{'r', 'w'})
 	s.m.in.direct.copyRegion(s.cmd, a.Buf.handle, b.Buf.handle, a.Off, b.Off, a.Size)
+	s.recorded = append(s.recorded, "copy")
 	s.timestamp(s.section, "copy")
 }
 
-// Barriers is the number of barriers recorded.
+// Barriers is the number of barriers recorded between commands (besides
+// the one each sequence starts with, which orders it after earlier
+// submissions).
 func (s *Sequence) Barriers() int { return s.barriers }
 
 // End finishes recording. Submit calls it when needed.
@@ -269,6 +287,7 @@ func (s *Sequence) End() error {
 		return s.err
 	}
 	s.m.in.direct.hostBarrier(s.cmd)
+	s.recorded = append(s.recorded, "host barrier")
 	s.fail(check(vk.EndCommandBuffer(s.cmd), "vkEndCommandBuffer"))
 	s.ended = true
 	return s.err
@@ -323,6 +342,10 @@ func (s *Sequence) Close() {
 }
 
 func (s *Sequence) release() {
+	for b := range s.uses {
+		b.users--
+	}
+	s.uses = nil
 	dev := s.m.device
 	for _, q := range s.queries {
 		vk.DestroyQueryPool(dev, q, nil)

@@ -51,25 +51,24 @@ func (d direct) hostBarrier(cmd vk.CommandBuffer) {
 
 // runOnce records cmd with record, submits it and waits for it.
 func (m *Manager) runOnce(cmd vk.CommandBuffer, cmdC []vk.CommandBuffer, fence vk.Fence, record func(vk.CommandBuffer)) error {
-	begin := vk.CommandBufferBeginInfo{
-		SType: vk.StructureTypeCommandBufferBeginInfo,
-		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
-	}
-	defer runtime.KeepAlive(&begin) // keeps the binding's C copy alive (direct.go)
-	if err := check(vk.BeginCommandBuffer(cmd, &begin), "vkBeginCommandBuffer"); err != nil {
+	if err := m.in.direct.beginCommandBuffer(cmd, vk.CommandBufferUsageOneTimeSubmitBit); err != nil {
 		return err
 	}
+	// Earlier submissions' writes, visible to this one's copies.
+	m.in.direct.computeBarrier(cmd)
 	record(cmd)
 	if err := check(vk.EndCommandBuffer(cmd), "vkEndCommandBuffer"); err != nil {
 		return err
 	}
-	if err := m.submit(cmdC, fence); err != nil {
+	if err := check(m.in.direct.queueSubmitCmds(m.queue, cmdC, fence), "vkQueueSubmit"); err != nil {
 		return err
 	}
 	return m.wait(fence)
 }
 
-// submit queues the command buffers in cmdC (C memory) to signal fence.
+// submit queues a sequence's command buffers in cmdC (C memory) to signal
+// fence. Fault injection counts these submissions only, not transfers, so
+// that it strikes at the same point on every memory path.
 func (m *Manager) submit(cmdC []vk.CommandBuffer, fence vk.Fence) error {
 	m.submits++
 	if m.loseAfter > 0 && m.submits > m.loseAfter {

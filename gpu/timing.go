@@ -76,14 +76,26 @@ func (s *Sequence) Timings() ([]Timing, error) {
 			return nil, err
 		}
 	}
-	mask := ^uint64(0)
-	if s.m.tsBits < 64 {
-		mask = 1<<s.m.tsBits - 1
-	}
-	period := float64(s.m.info.TimestampPeriodNs)
+	ns := tickDurations(ticks, s.m.tsBits, float64(s.m.info.TimestampPeriodNs))
 	out := append([]Timing(nil), s.labels...)
 	for i := range out {
-		out[i].Ns = float64((ticks[i+1]-ticks[i])&mask) * period
+		out[i].Ns = ns[i]
 	}
 	return out, nil
+}
+
+// tickDurations turns consecutive timestamps into the nanoseconds between
+// them: only the low validBits bits of a timestamp count (a counter of 36
+// bits wraps every 95 minutes at Intel's 83 ns a tick), and a tick lasts
+// periodNs.
+func tickDurations(ticks []uint64, validBits uint32, periodNs float64) []float64 {
+	mask := ^uint64(0)
+	if validBits < 64 {
+		mask = 1<<validBits - 1
+	}
+	out := make([]float64, max(len(ticks)-1, 0))
+	for i := range out {
+		out[i] = float64((ticks[i+1]-ticks[i])&mask) * periodNs
+	}
+	return out
 }

@@ -29,17 +29,15 @@ type transfer struct {
 
 func (m *Manager) newTransfer(size uint64) (*transfer, error) {
 	t := &transfer{size: size}
-	want := vk.MemoryPropertyFlags(vk.MemoryPropertyHostCachedBit) | hostCoherent
+	// Cached memory reads back fast; coherent memory is what every device
+	// has (the Vulkan spec guarantees a host-visible coherent type).
 	var err error
-	t.alloc, err = m.allocBuffer(size, vk.BufferUsageTransferSrcBit|vk.BufferUsageTransferDstBit, want)
+	t.alloc, err = m.allocBuffer(size, vk.BufferUsageTransferSrcBit|vk.BufferUsageTransferDstBit,
+		[]vk.MemoryPropertyFlags{hostCoherent | hostCached, hostCoherent})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gpu: staging: %w", err)
 	}
 	t.buf, t.mem = t.alloc.buf, t.alloc.mem
-	if t.alloc.flags&hostCoherent != hostCoherent {
-		t.release(m)
-		return nil, fmt.Errorf("gpu: %s has no host-visible coherent memory for staging", m.info.Name)
-	}
 	var p unsafe.Pointer
 	if err := check(vk.MapMemory(m.device, t.mem, 0, vk.DeviceSize(size), 0, &p), "vkMapMemory"); err != nil {
 		t.release(m)

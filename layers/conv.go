@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/vknn/vknn/gpu"
 )
@@ -20,8 +21,18 @@ const (
 )
 
 // DefaultConvVersion is the fastest version for device d: V3 on CPU
-// devices (lavapipe) with subgroup shuffles, V2 elsewhere.
+// devices (lavapipe) with subgroup shuffles, V2 elsewhere. VKNN_CONV=v1,
+// v2 or v3 in the environment chooses instead (CI runs the tests with
+// v2 and v3 on lavapipe).
 func DefaultConvVersion(d gpu.DeviceInfo) ConvVersion {
+	switch os.Getenv("VKNN_CONV") {
+	case "v1":
+		return ConvV1
+	case "v2":
+		return ConvV2
+	case "v3":
+		return ConvV3
+	}
 	if d.Type == "cpu" && d.SubgroupShuffle && d.SubgroupSize >= 4 && DefaultTiles.Local%int(d.SubgroupSize) == 0 {
 		return ConvV3
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -49,4 +51,22 @@ func TestShapeBounds(t *testing.T) {
 		require.ErrorContains(t, err, want, shape)
 		require.True(t, strings.HasPrefix(err.Error(), "--shape"), shape)
 	}
+}
+
+// TestStepWithoutTimestamps: on a device without compute timestamps
+// (simulated), bench step times steps by the wall clock, says so, and its
+// JSON holds finite figures.
+func TestStepWithoutTimestamps(t *testing.T) {
+	t.Setenv("VKNN_FAULT", "no-timestamps")
+	var out, errOut bytes.Buffer
+	require.NoError(t, run([]string{"step", "--tiny", "--json"}, &out, &errOut), errOut.String())
+	var got struct {
+		MsPerStep  float64 `json:"ms_per_step"`
+		ImagesPerS float64 `json:"images_per_s"`
+		Clock      string  `json:"clock"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got), out.String())
+	require.Contains(t, got.Clock, "wall time")
+	require.Greater(t, got.MsPerStep, 0.0)
+	require.False(t, math.IsInf(got.ImagesPerS, 0) || math.IsNaN(got.ImagesPerS))
 }
