@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,9 +16,11 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vknn/vknn/data"
 )
 
-func writeFile(t *testing.T, path string, s *Set) {
+func writeFile(t *testing.T, path string, s *data.Set) {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, WriteRecords(&b, s))
@@ -28,9 +31,9 @@ func TestLoadForms(t *testing.T) {
 	dir := t.TempDir()
 	a, b, test := Synthetic(30, 1), Synthetic(20, 2), Synthetic(10, 3)
 	archive := filepath.Join(dir, "c.tar.gz")
-	require.NoError(t, WriteArchive(archive, []*Set{a, b}, test))
+	require.NoError(t, WriteArchive(archive, []*data.Set{a, b}, test))
 	archiveNoTest := filepath.Join(dir, "train.tar.gz")
-	require.NoError(t, WriteArchive(archiveNoTest, []*Set{a, b}, nil))
+	require.NoError(t, WriteArchive(archiveNoTest, []*data.Set{a, b}, nil))
 	folder := filepath.Join(dir, "x", "cifar-10-batches-bin")
 	require.NoError(t, os.MkdirAll(folder, 0o755))
 	writeFile(t, filepath.Join(folder, "data_batch_2.bin"), b)
@@ -43,7 +46,7 @@ func TestLoadForms(t *testing.T) {
 		path     string
 		train    int
 		hasTest  bool
-		firstLbl byte
+		firstLbl int32
 	}{
 		{archive, 50, true, a.Labels[0]},
 		{archiveNoTest, 50, false, a.Labels[0]},
@@ -52,11 +55,11 @@ func TestLoadForms(t *testing.T) {
 		{single, 30, false, a.Labels[0]},
 		{filepath.Join(folder, "test_batch.bin"), 0, true, 0},
 	} {
-		d, err := Load(tc.path)
+		d, err := Load(tc.path, Options{})
 		require.NoError(t, err, tc.path)
 		require.Equal(t, tc.train, d.Train.Len(), tc.path)
 		require.Equal(t, tc.hasTest, d.Test != nil, tc.path)
-		require.Len(t, d.Classes, 10)
+		require.Len(t, d.Train.Classes, 10)
 		if tc.train > 0 {
 			require.Equal(t, tc.firstLbl, d.Train.Labels[0], "batches in order: %s", tc.path)
 			require.Equal(t, a.Image(0), d.Train.Image(0))
@@ -75,83 +78,34 @@ func TestLoadErrors(t *testing.T) {
 
 	badSize := filepath.Join(dir, "data_batch_1.bin")
 	require.NoError(t, os.WriteFile(badSize, rec.Bytes()[:RecordSize*2+7], 0o644))
-	_, err := Load(badSize)
-	require.ErrorContains(t, err, "multiple of the 3073-byte record")
+	_, err := Load(badSize, Options{})
+	require.ErrorContains(t, err, "multiple of the 3073-byte CIFAR-10 record")
 
 	badLabel := filepath.Join(dir, "data_batch_2.bin")
 	b := bytes.Clone(rec.Bytes())
 	b[3*RecordSize] = 10
 	require.NoError(t, os.WriteFile(badLabel, b, 0o644))
-	_, err = Load(badLabel)
+	_, err = Load(badLabel, Options{})
 	require.ErrorContains(t, err, "record 3 (byte offset 9219) has label 10")
 	require.ErrorContains(t, err, "data_batch_2.bin")
 
 	archive := filepath.Join(dir, "a.tar.gz")
-	require.NoError(t, WriteArchive(archive, []*Set{Synthetic(300, 5)}, nil))
+	require.NoError(t, WriteArchive(archive, []*data.Set{Synthetic(300, 5)}, nil))
 	whole, err := os.ReadFile(archive)
 	require.NoError(t, err)
 	for _, cut := range []int{len(whole) / 2, len(whole) - 30, 100} {
 		trunc := filepath.Join(dir, "t.tar.gz")
 		require.NoError(t, os.WriteFile(trunc, whole[:cut], 0o644))
-		_, err = Load(trunc)
+		_, err = Load(trunc, Options{})
 		require.Error(t, err, "archive cut at %d of %d bytes", cut, len(whole))
 	}
 
-	_, err = Load(filepath.Join(dir, "missing"))
+	_, err = Load(filepath.Join(dir, "missing"), Options{})
 	require.Error(t, err)
 	empty := filepath.Join(dir, "empty")
 	require.NoError(t, os.Mkdir(empty, 0o755))
-	_, err = Load(empty)
+	_, err = Load(empty, Options{})
 	require.ErrorContains(t, err, "no data_batch")
-}
-
-func TestSplitNormAugment(t *testing.T) {
-	s := Synthetic(100, 6)
-	train, val, err := Split(s, 20)
-	require.NoError(t, err)
-	require.Equal(t, 80, train.Len())
-	require.Equal(t, 20, val.Len())
-	require.Equal(t, s.Image(80), val.Image(0))
-	_, _, err = Split(s, 100)
-	require.Error(t, err)
-	train0, val0, err := Split(s, 0)
-	require.NoError(t, err)
-	require.Equal(t, 100, train0.Len())
-	require.Equal(t, 0, val0.Len())
-
-	n := Stats(train)
-	x, _ := Normalized(train, n)
-	for c := range 3 {
-		var sum, sq float64
-		for i := range train.Len() {
-			for _, v := range x[i*ImageSize+c*1024 : i*ImageSize+(c+1)*1024] {
-				sum += float64(v)
-				sq += float64(v) * float64(v)
-			}
-		}
-		cnt := float64(train.Len() * 1024)
-		require.InDelta(t, 0, sum/cnt, 1e-4, "mean of channel %d", c)
-		require.InDelta(t, 1, sq/cnt, 1e-3, "variance of channel %d", c)
-	}
-
-	// The transform: identity without augmentation; a flip mirrors; a crop
-	// shifts and pads with zeros.
-	require.Equal(t, [3]float32{5, 7, 1}, [3]float32(transform(4, 4, 4, false).Mul3x1([3]float32{5, 7, 1})))
-	require.Equal(t, [3]float32{26, 7, 1}, [3]float32(transform(4, 4, 4, true).Mul3x1([3]float32{5, 7, 1})))
-	require.Equal(t, [3]float32{1, 10, 1}, [3]float32(transform(0, 7, 4, false).Mul3x1([3]float32{5, 7, 1})))
-
-	l := &Loader{Set: train, Norm: n, Aug: PaperAugment, Batch: 16, Seed: 9}
-	require.Equal(t, 5, l.StepsPerEpoch())
-	b1, b2 := l.Get(7), (&Loader{Set: train, Norm: n, Aug: PaperAugment, Batch: 16, Seed: 9}).Get(7)
-	require.Equal(t, b1, b2, "batches are a function of seed and step")
-	require.Equal(t, 1, b1.Epoch)
-	require.NotEqual(t, l.Get(2).Images, l.Get(7).Images, "epochs differ")
-	var got []Batch
-	for b := range l.Stream(3, 8, 2, nil) {
-		got = append(got, b)
-	}
-	require.Len(t, got, 5)
-	require.Equal(t, l.Get(7), got[4])
 }
 
 func TestFetch(t *testing.T) {
@@ -206,11 +160,11 @@ func TestSharedArchive(t *testing.T) {
 		}
 		t.Skipf("no shared data: %v", err)
 	}
-	d, err := Load(path)
+	d, err := Load(path, Options{})
 	require.NoError(t, err)
 	require.Equal(t, 50000, d.Train.Len())
 	require.Nil(t, d.Test)
-	require.Equal(t, DefaultClassNames, d.Classes)
+	require.Equal(t, DefaultClassNames, d.Train.Classes)
 	var count [10]int
 	for _, l := range d.Train.Labels {
 		count[l]++
@@ -228,7 +182,7 @@ func TestTopLevelArchive(t *testing.T) {
 	require.NoError(t, err)
 	gz := gzip.NewWriter(f)
 	tw := tar.NewWriter(gz)
-	for name, s := range map[string]*Set{"data_batch_1.bin": Synthetic(20, 1), "test_batch.bin": Synthetic(10, 2)} {
+	for name, s := range map[string]*data.Set{"data_batch_1.bin": Synthetic(20, 1), "test_batch.bin": Synthetic(10, 2)} {
 		var b bytes.Buffer
 		require.NoError(t, WriteRecords(&b, s))
 		require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(b.Len()), Typeflag: tar.TypeReg}))
@@ -238,7 +192,7 @@ func TestTopLevelArchive(t *testing.T) {
 	require.NoError(t, tw.Close())
 	require.NoError(t, gz.Close())
 	require.NoError(t, f.Close())
-	d, err := Load(path)
+	d, err := Load(path, Options{})
 	require.NoError(t, err)
 	require.Equal(t, 20, d.Train.Len())
 	require.Equal(t, 10, d.Test.Len())
@@ -259,8 +213,86 @@ func TestDataFolderFromEnv(t *testing.T) {
 		t.Setenv("VKNN_DATA", dir)
 		p, err := Resolve(context.Background(), "", nil)
 		require.NoError(t, err, dir)
-		d, err := Load(p)
+		d, err := Load(p, Options{})
 		require.NoError(t, err)
 		require.Equal(t, 20, d.Train.Len())
 	}
+}
+
+// records100 writes CIFAR-100 records: coarse label, fine label, pixels.
+func records100(n int, seed uint64) (body []byte, coarse, fine []int32, imgs []byte) {
+	s := Synthetic(n, seed)
+	for i := range n {
+		c, f := int32(i%20), int32((i*7)%100)
+		coarse, fine = append(coarse, c), append(fine, f)
+		body = append(append(body, byte(c), byte(f)), s.Image(i)...)
+	}
+	return body, coarse, fine, s.Images
+}
+
+func TestCIFAR100(t *testing.T) {
+	dir := t.TempDir()
+	train, coarse, fine, imgs := records100(30, 1)
+	test, _, testFine, _ := records100(7, 2)
+	names := func(n int, prefix string) []byte {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "%s%d\n", prefix, i)
+		}
+		return []byte(b.String())
+	}
+	archive := filepath.Join(dir, "cifar-100-binary.tar.gz")
+	f, err := os.Create(archive)
+	require.NoError(t, err)
+	gz := gzip.NewWriter(f)
+	tw := tar.NewWriter(gz)
+	for _, m := range []struct {
+		name string
+		body []byte
+	}{{"train.bin", train}, {"test.bin", test}, {"fine_label_names.txt", names(100, "fine")}, {"coarse_label_names.txt", names(20, "coarse")}} {
+		require.NoError(t, tw.WriteHeader(&tar.Header{Name: "cifar-100-binary/" + m.name, Mode: 0o644, Size: int64(len(m.body)), Typeflag: tar.TypeReg}))
+		_, err := tw.Write(m.body)
+		require.NoError(t, err)
+	}
+	require.NoError(t, tw.Close())
+	require.NoError(t, gz.Close())
+	require.NoError(t, f.Close())
+
+	d, err := Load(archive, Options{})
+	require.NoError(t, err)
+	require.Equal(t, fine, d.Train.Labels, "fine labels by default")
+	require.Equal(t, imgs, d.Train.Images)
+	require.Len(t, d.Train.Classes, 100)
+	require.Equal(t, "fine7", d.Train.Classes[7])
+	require.Equal(t, testFine, d.Test.Labels)
+	require.NoError(t, d.Train.Check())
+	d, err = Load(archive, Options{Labels: "coarse"})
+	require.NoError(t, err)
+	require.Equal(t, coarse, d.Train.Labels)
+	require.Equal(t, "coarse3", d.Train.Classes[3])
+	_, err = Load(archive, Options{Labels: "both"})
+	require.ErrorContains(t, err, `labels "both"`)
+
+	// A lone file of CIFAR-100 records, by its size; numbered classes.
+	lone := filepath.Join(dir, "mine.bin")
+	require.NoError(t, os.WriteFile(lone, train, 0o644))
+	d, err = Load(lone, Options{})
+	require.NoError(t, err)
+	require.Equal(t, fine, d.Train.Labels)
+	require.Equal(t, "99", d.Train.Classes[99])
+
+	// A fine label out of range, named with its record.
+	bad := bytes.Clone(train)
+	bad[2*(2+ImageSize)+1] = 100
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "train.bin"), bad, 0o644))
+	_, err = Load(filepath.Join(dir, "train.bin"), Options{})
+	require.ErrorContains(t, err, "record 2 (byte offset 6148) has label 100, want 0-99")
+
+	// CIFAR-10 and CIFAR-100 files together are refused.
+	mixed := filepath.Join(dir, "mixed")
+	require.NoError(t, os.Mkdir(mixed, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(mixed, "train.bin"), train, 0o644))
+	writeFile(t, filepath.Join(mixed, "data_batch_1.bin"), Synthetic(3, 1))
+	_, err = Load(mixed, Options{})
+	require.ErrorContains(t, err, "both CIFAR-10 and CIFAR-100")
 }

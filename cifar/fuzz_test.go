@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/vknn/vknn/data"
 )
 
 // The fuzz targets: any input gives data or an error, never a panic, and
@@ -17,13 +19,13 @@ func FuzzRecords(f *testing.F) {
 	f.Add(b.Bytes())
 	f.Add([]byte{9})
 	f.Add(make([]byte, RecordSize))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := readRecords("fuzz", bytes.NewReader(data), int64(len(data)))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s, err := readRecords("fuzz", bytes.NewReader(in), int64(len(in)), cifar10)
 		if err != nil {
 			return
 		}
-		if s.Len()*RecordSize != len(data) {
-			t.Fatalf("%d records from %d bytes", s.Len(), len(data))
+		if s.Len()*RecordSize != len(in) {
+			t.Fatalf("%d records from %d bytes", s.Len(), len(in))
 		}
 		for _, l := range s.Labels {
 			if l >= Classes {
@@ -37,16 +39,16 @@ func FuzzArchive(f *testing.F) {
 	for _, seed := range archiveSeeds(f) {
 		f.Add(seed)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c := &collector{train: map[int]*Set{}}
-		if err := c.readArchive("fuzz.tar.gz", bytes.NewReader(data)); err != nil {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c := newCollector(Options{})
+		if err := c.readArchive("fuzz.tar.gz", bytes.NewReader(in)); err != nil {
 			return
 		}
 		d, err := c.finish("fuzz")
 		if err != nil {
 			return
 		}
-		for _, set := range []*Set{d.Train, d.Test} {
+		for _, set := range []*data.Set{d.Train, d.Test} {
 			if set == nil {
 				continue
 			}
@@ -65,8 +67,8 @@ func FuzzArchive(f *testing.F) {
 func FuzzMeta(f *testing.F) {
 	f.Add([]byte("airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n"))
 	f.Add([]byte("a\n\n\nb"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		names, err := readMeta("fuzz", bytes.NewReader(data), int64(len(data)))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		names, err := readNames("fuzz", bytes.NewReader(in), int64(len(in)), Classes)
 		if err == nil && len(names) != Classes {
 			t.Fatalf("%d names accepted", len(names))
 		}
@@ -76,7 +78,7 @@ func FuzzMeta(f *testing.F) {
 // archiveSeeds are small archives in the official layout.
 func archiveSeeds(f *testing.F) [][]byte {
 	var out [][]byte
-	for _, sets := range [][]*Set{{Synthetic(2, 1)}, {Synthetic(1, 2), Synthetic(1, 3)}} {
+	for _, sets := range [][]*data.Set{{Synthetic(2, 1)}, {Synthetic(1, 2), Synthetic(1, 3)}} {
 		p := filepath.Join(f.TempDir(), "s.tar.gz")
 		if err := WriteArchive(p, sets, nil); err != nil {
 			f.Fatal(err)

@@ -1,7 +1,7 @@
-// Package cifar reads CIFAR-10 in its official binary layout — the
-// cifar-10-binary.tar.gz archive (streamed, never extracted), an extracted
-// cifar-10-batches-bin folder, or single .bin files — and serves
-// normalised, augmented batches for training.
+// Package cifar reads CIFAR-10 and CIFAR-100 in their official binary
+// layouts — the cifar-10-binary.tar.gz and cifar-100-binary.tar.gz
+// archives (streamed, never extracted), their extracted folders, or single
+// .bin files — into data sets, and downloads CIFAR-10.
 package cifar
 
 import (
@@ -16,128 +16,160 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/vknn/vknn/data"
 )
 
-// Record layout: one label byte, then 32x32 red, green and blue planes.
+// Record layouts: CIFAR-10 has one label byte, CIFAR-100 a coarse and a
+// fine one; then 32x32 red, green and blue planes.
 const (
-	RecordSize = 1 + ImageSize
 	ImageSize  = 3 * 32 * 32
-	Classes    = 10
-	// maxRecords bounds one file (the official ones hold 10,000), so that
-	// no header can make the reader allocate without limit.
+	RecordSize = 1 + ImageSize // CIFAR-10
+	Classes    = 10            // CIFAR-10
+	// maxRecords bounds one file (the official ones hold 10,000 and
+	// 50,000), so that no header can make the reader allocate without
+	// limit.
 	maxRecords = 60000
 )
+
+// Shape is the shape of every CIFAR image.
+var Shape = data.Shape{C: 3, H: 32, W: 32}
 
 // DefaultClassNames are CIFAR-10's classes, for when no batches.meta.txt is
 // given.
 var DefaultClassNames = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
 
-// Set is a set of images, each ImageSize bytes (R, G, B planes), with
-// labels 0..9.
-type Set struct {
-	Images []byte
-	Labels []byte
+// Options choose what Load reads.
+type Options struct {
+	// Labels chooses CIFAR-100's labels: "fine" (100 classes, the
+	// default) or "coarse" (20 superclasses). CIFAR-10 has one kind.
+	Labels string
 }
 
-// Len is the number of images.
-func (s *Set) Len() int { return len(s.Labels) }
-
-// Image returns image i's bytes.
-func (s *Set) Image(i int) []byte { return s.Images[i*ImageSize : (i+1)*ImageSize] }
-
-// Slice returns images [from, to) (sharing memory).
-func (s *Set) Slice(from, to int) *Set {
-	return &Set{Images: s.Images[from*ImageSize : to*ImageSize], Labels: s.Labels[from:to]}
+// format is a record layout.
+type format struct {
+	name    string
+	labels  int // label bytes before the pixels
+	classes int // of the label read
+	pick    int // which label byte is read
 }
 
-// Data is what was read: the training batches in order, the test batch if
-// present (else nil), and the class names.
-type Data struct {
-	Train   *Set
-	Test    *Set
-	Classes []string
-	Source  string
+func (f format) record() int { return f.labels + ImageSize }
+
+var cifar10 = format{name: "CIFAR-10", labels: 1, classes: 10}
+
+func cifar100(o Options) format {
+	if o.Labels == "coarse" {
+		return format{name: "CIFAR-100", labels: 2, classes: 20, pick: 0}
+	}
+	return format{name: "CIFAR-100", labels: 2, classes: 100, pick: 1}
 }
 
 var (
 	// Names are matched at the end of a path, of an archive member
 	// (archive.tar.gz:member) or at its start.
-	trainName = regexp.MustCompile(`(^|[/:])data_batch_([0-9]+)\.bin$`)
-	testName  = regexp.MustCompile(`(^|[/:])test_batch\.bin$`)
-	metaName  = regexp.MustCompile(`(^|[/:])batches\.meta\.txt$`)
+	trainName    = regexp.MustCompile(`(^|[/:])data_batch_([0-9]+)\.bin$`)
+	testName     = regexp.MustCompile(`(^|[/:])test_batch\.bin$`)
+	metaName     = regexp.MustCompile(`(^|[/:])batches\.meta\.txt$`)
+	train100Name = regexp.MustCompile(`(^|[/:])train\.bin$`)
+	test100Name  = regexp.MustCompile(`(^|[/:])test\.bin$`)
+	fineName     = regexp.MustCompile(`(^|[/:])fine_label_names\.txt$`)
+	coarseName   = regexp.MustCompile(`(^|[/:])coarse_label_names\.txt$`)
 )
+
+// known tells whether a file name is one Load reads.
+func known(name string) bool {
+	for _, re := range []*regexp.Regexp{trainName, testName, metaName, train100Name, test100Name, fineName, coarseName} {
+		if re.MatchString(name) {
+			return true
+		}
+	}
+	return false
+}
 
 // collector gathers files by role as they are read.
 type collector struct {
-	train map[int]*Set
-	test  *Set
-	names []string
+	o       Options
+	train   map[int]*data.Set // CIFAR-10's batches, by number; CIFAR-100's one at 1
+	test    *data.Set
+	names   []string // CIFAR-10's
+	fine    []string
+	coarse  []string
+	formats map[string]bool // the layouts seen
+}
+
+func newCollector(o Options) *collector {
+	return &collector{o: o, train: map[int]*data.Set{}, formats: map[string]bool{}}
 }
 
 func (c *collector) add(name string, r io.Reader, size int64) error {
+	var err error
 	switch {
 	case trainName.MatchString(name):
-		var idx int
-		fmt.Sscanf(trainName.FindStringSubmatch(name)[2], "%d", &idx)
+		idx, _ := strconv.Atoi(trainName.FindStringSubmatch(name)[2])
 		if _, dup := c.train[idx]; dup {
 			return fmt.Errorf("cifar: %s: data_batch_%d appears twice", name, idx)
 		}
-		s, err := readRecords(name, r, size)
-		if err != nil {
-			return err
-		}
-		c.train[idx] = s
+		c.train[idx], err = c.records(name, r, size, cifar10)
 	case testName.MatchString(name):
-		s, err := readRecords(name, r, size)
-		if err != nil {
-			return err
-		}
-		c.test = s
+		c.test, err = c.records(name, r, size, cifar10)
+	case train100Name.MatchString(name):
+		c.train[1], err = c.records(name, r, size, cifar100(c.o))
+	case test100Name.MatchString(name):
+		c.test, err = c.records(name, r, size, cifar100(c.o))
 	case metaName.MatchString(name):
-		names, err := readMeta(name, r, size)
-		if err != nil {
-			return err
-		}
-		c.names = names
+		c.names, err = readNames(name, r, size, 10)
+	case fineName.MatchString(name):
+		c.fine, err = readNames(name, r, size, 100)
+	case coarseName.MatchString(name):
+		c.coarse, err = readNames(name, r, size, 20)
 	}
-	return nil
+	return err
 }
 
-// readRecords reads size bytes of records from r, checking the size and
-// every label.
-func readRecords(name string, r io.Reader, size int64) (*Set, error) {
-	if size <= 0 || size%RecordSize != 0 {
-		return nil, fmt.Errorf("cifar: %s: %d bytes is not a positive multiple of the %d-byte record", name, size, RecordSize)
+func (c *collector) records(name string, r io.Reader, size int64, f format) (*data.Set, error) {
+	c.formats[f.name] = true
+	return readRecords(name, r, size, f)
+}
+
+// readRecords reads size bytes of records of format f from r, checking the
+// size and every label.
+func readRecords(name string, r io.Reader, size int64, f format) (*data.Set, error) {
+	rs := int64(f.record())
+	if size <= 0 || size%rs != 0 {
+		return nil, fmt.Errorf("cifar: %s: %d bytes is not a positive multiple of the %d-byte %s record", name, size, rs, f.name)
 	}
-	n := size / RecordSize
+	n := size / rs
 	if n > maxRecords {
 		return nil, fmt.Errorf("cifar: %s: %d records, more than the %d a CIFAR file can hold", name, n, maxRecords)
 	}
 	// Grow with the data actually read, not with the size the header
 	// claims: a short or hostile file costs only what it holds.
 	first := min(n, 1024)
-	s := &Set{Images: make([]byte, 0, first*ImageSize), Labels: make([]byte, 0, first)}
-	rec := make([]byte, RecordSize)
+	s := &data.Set{Shape: Shape, Images: make([]byte, 0, first*ImageSize), Labels: make([]int32, 0, first)}
+	rec := make([]byte, rs)
 	for i := range int(n) {
 		if _, err := io.ReadFull(r, rec); err != nil {
-			return nil, fmt.Errorf("cifar: %s: truncated at record %d (byte offset %d): %w", name, i, int64(i)*RecordSize, err)
+			return nil, fmt.Errorf("cifar: %s: truncated at record %d (byte offset %d): %w", name, i, int64(i)*rs, err)
 		}
-		if rec[0] >= Classes {
-			return nil, fmt.Errorf("cifar: %s: record %d (byte offset %d) has label %d, want 0-9", name, i, int64(i)*RecordSize, rec[0])
+		if l := int(rec[f.pick]); l >= f.classes {
+			return nil, fmt.Errorf("cifar: %s: record %d (byte offset %d) has label %d, want 0-%d", name, i, int64(i)*rs, l, f.classes-1)
 		}
-		s.Labels = append(s.Labels, rec[0])
-		s.Images = append(s.Images, rec[1:]...)
+		s.Labels = append(s.Labels, int32(rec[f.pick]))
+		s.Images = append(s.Images, rec[f.labels:]...)
 	}
 	return s, nil
 }
 
-// readMeta reads class names, one a line, ten of them.
-func readMeta(name string, r io.Reader, size int64) ([]string, error) {
-	if size > 4096 {
-		return nil, fmt.Errorf("cifar: %s: %d bytes is too large for ten class names", name, size)
+// readNames reads n class names, one a line.
+func readNames(name string, r io.Reader, size int64, n int) ([]string, error) {
+	const limit = 16 << 10
+	if size > limit {
+		return nil, fmt.Errorf("cifar: %s: %d bytes is too large for %d class names", name, size, n)
 	}
-	b, err := io.ReadAll(io.LimitReader(r, 4096))
+	b, err := io.ReadAll(io.LimitReader(r, limit))
 	if err != nil {
 		return nil, fmt.Errorf("cifar: %s: %w", name, err)
 	}
@@ -148,42 +180,79 @@ func readMeta(name string, r io.Reader, size int64) ([]string, error) {
 			names = append(names, line)
 		}
 	}
-	if len(names) != Classes {
-		return nil, fmt.Errorf("cifar: %s: %d class names, want %d", name, len(names), Classes)
+	if len(names) != n {
+		return nil, fmt.Errorf("cifar: %s: %d class names, want %d", name, len(names), n)
 	}
 	return names, nil
 }
 
-func (c *collector) finish(source string) (*Data, error) {
+// numbered is n class names "0", "1", ...: CIFAR-100's when its name files
+// are not there.
+func numbered(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	return out
+}
+
+// ErrNotCIFAR is what Load's error wraps when it finds no CIFAR file at all.
+var ErrNotCIFAR = errors.New("no data_batch_N.bin or test_batch.bin (CIFAR-10), nor train.bin or test.bin (CIFAR-100) found")
+
+func (c *collector) finish(source string) (*data.Data, error) {
 	if len(c.train) == 0 && c.test == nil {
-		return nil, fmt.Errorf("cifar: %s: no data_batch_N.bin or test_batch.bin found", source)
+		return nil, fmt.Errorf("cifar: %s: %w", source, ErrNotCIFAR)
+	}
+	if len(c.formats) > 1 {
+		return nil, fmt.Errorf("cifar: %s holds both CIFAR-10 and CIFAR-100 files", source)
+	}
+	classes := c.names
+	if c.formats["CIFAR-100"] {
+		classes = c.fine
+		if c.o.Labels == "coarse" {
+			classes = c.coarse
+		}
+		if classes == nil {
+			classes = numbered(cifar100(c.o).classes)
+		}
+	} else if classes == nil {
+		classes = DefaultClassNames
 	}
 	idx := make([]int, 0, len(c.train))
 	for i := range c.train {
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
-	train := &Set{}
-	for _, i := range idx {
-		train.Images = append(train.Images, c.train[i].Images...)
-		train.Labels = append(train.Labels, c.train[i].Labels...)
+	d := &data.Data{Source: source}
+	if len(idx) > 0 {
+		d.Train = &data.Set{Shape: Shape, Classes: classes}
+		for _, i := range idx {
+			d.Train.Images = append(d.Train.Images, c.train[i].Images...)
+			d.Train.Labels = append(d.Train.Labels, c.train[i].Labels...)
+		}
+	} else {
+		d.Train = &data.Set{Shape: Shape, Classes: classes}
 	}
-	d := &Data{Train: train, Test: c.test, Classes: c.names, Source: source}
-	if d.Classes == nil {
-		d.Classes = DefaultClassNames
+	if c.test != nil {
+		c.test.Classes = classes
+		d.Test = c.test
 	}
 	return d, nil
 }
 
-// Load reads CIFAR-10 from path: a .tar.gz archive, a folder holding the
-// .bin files (directly or in cifar-10-batches-bin/), or one .bin file
-// (test_batch.bin is taken as the test set, any other as training data).
-func Load(path string) (*Data, error) {
+// Load reads CIFAR-10 or CIFAR-100 from path: a .tar.gz archive, a folder
+// holding the .bin files (directly or in cifar-10-batches-bin/ or
+// cifar-100-binary/), or one .bin file (test_batch.bin and test.bin are
+// taken as the test set, any other as training data).
+func Load(path string, o Options) (*data.Data, error) {
+	if o.Labels != "" && o.Labels != "fine" && o.Labels != "coarse" {
+		return nil, fmt.Errorf("cifar: labels %q: want fine or coarse", o.Labels)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("cifar: %w", err)
 	}
-	c := &collector{train: map[int]*Set{}}
+	c := newCollector(o)
 	switch {
 	case st.IsDir():
 		err = c.loadDir(path)
@@ -208,10 +277,17 @@ func (c *collector) loadFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("cifar: %w", err)
 	}
-	name := filepath.Base(path)
-	if !testName.MatchString(name) && !trainName.MatchString(name) && !metaName.MatchString(name) {
-		// A lone file of records is training data.
-		s, err := readRecords(path, f, st.Size())
+	if !known(filepath.Base(path)) {
+		if !strings.HasSuffix(path, ".bin") {
+			return fmt.Errorf("cifar: %s: %w", path, ErrNotCIFAR)
+		}
+		// A lone .bin file of records is training data, in the layout its
+		// size fits.
+		fm := cifar10
+		if st.Size()%int64(cifar10.record()) != 0 && st.Size()%int64(cifar100(c.o).record()) == 0 {
+			fm = cifar100(c.o)
+		}
+		s, err := c.records(path, f, st.Size(), fm)
 		if err != nil {
 			return err
 		}
@@ -222,20 +298,18 @@ func (c *collector) loadFile(path string) error {
 }
 
 func (c *collector) loadDir(dir string) error {
-	if sub := filepath.Join(dir, "cifar-10-batches-bin"); isDir(sub) {
-		dir = sub
+	for _, sub := range []string{"cifar-10-batches-bin", "cifar-100-binary"} {
+		if p := filepath.Join(dir, sub); isDir(p) {
+			dir = p
+		}
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("cifar: %w", err)
 	}
 	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		n := e.Name()
-		if trainName.MatchString(n) || testName.MatchString(n) || metaName.MatchString(n) {
-			if err := c.loadFile(filepath.Join(dir, n)); err != nil {
+		if !e.IsDir() && known(e.Name()) {
+			if err := c.loadFile(filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}
 		}

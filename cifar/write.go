@@ -8,17 +8,19 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+
+	"github.com/vknn/vknn/data"
 )
 
 // Synthetic makes n learnable CIFAR-shaped images: each class is a
 // coloured stripe pattern of its own orientation and frequency, with
 // noise. For tests and smoke runs.
-func Synthetic(n int, seed uint64) *Set {
+func Synthetic(n int, seed uint64) *data.Set {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	s := &Set{Images: make([]byte, n*ImageSize), Labels: make([]byte, n)}
+	s := &data.Set{Shape: Shape, Classes: DefaultClassNames, Images: make([]byte, n*ImageSize), Labels: make([]int32, n)}
 	for i := range n {
 		k := rng.IntN(Classes)
-		s.Labels[i] = byte(k)
+		s.Labels[i] = int32(k)
 		img := s.Image(i)
 		for c := range 3 {
 			for y := range 32 {
@@ -33,11 +35,17 @@ func Synthetic(n int, seed uint64) *Set {
 	return s
 }
 
-// WriteRecords writes s in the binary record layout.
-func WriteRecords(w io.Writer, s *Set) error {
+// WriteRecords writes s in CIFAR-10's binary record layout.
+func WriteRecords(w io.Writer, s *data.Set) error {
+	if s.Shape != Shape {
+		return fmt.Errorf("cifar: images of %v, CIFAR's are %v", s.Shape, Shape)
+	}
 	rec := make([]byte, RecordSize)
 	for i := range s.Len() {
-		rec[0] = s.Labels[i]
+		if s.Labels[i] < 0 || s.Labels[i] > 255 {
+			return fmt.Errorf("cifar: label %d does not fit a byte", s.Labels[i])
+		}
+		rec[0] = byte(s.Labels[i])
 		copy(rec[1:], s.Image(i))
 		if _, err := w.Write(rec); err != nil {
 			return err
@@ -49,7 +57,7 @@ func WriteRecords(w io.Writer, s *Set) error {
 // WriteArchive writes a .tar.gz in the official layout: the training sets
 // as data_batch_1.bin, ..., the test set (if not nil) as test_batch.bin,
 // and batches.meta.txt.
-func WriteArchive(path string, train []*Set, test *Set) error {
+func WriteArchive(path string, train []*data.Set, test *data.Set) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err

@@ -26,7 +26,7 @@ func TestGPUMatchesCPU(t *testing.T) {
 	}{{"resnet20", 'A'}, {"resnet8", 'B'}, {"plain8", 'A'}, {"alexnet", 'A'},
 		{"vgg11", 'A'}, {"vgg13", 'A'}, {"vgg16", 'A'}, {"vgg19", 'A'}} {
 		t.Run(tc.name+string(tc.shortcut), func(t *testing.T) {
-			m, err := ByName(tc.name, tc.shortcut, 10)
+			m, err := ByName(tc.name, Options{Shortcut: tc.shortcut, Classes: 10})
 			require.NoError(t, err)
 			p := nntest.NewPair(t, m, paper, 4, 42)
 			p.Step(t, 0.1, 1e-4)

@@ -24,6 +24,7 @@ type ResNet struct {
 	Plain    bool // no shortcuts
 	Shortcut byte // 'A' (zero-padding identity, the paper's CIFAR choice) or 'B' (1x1 conv + BN)
 	Classes  int
+	Input    nn.Shape // zero: CIFAR's 3 x 32 x 32
 }
 
 // Depth is the number of weighted layers, 6N+2.
@@ -63,11 +64,15 @@ func (c ResNet) Build() (*nn.Model, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	in := c.Input
+	if in == (nn.Shape{}) {
+		in = CIFAR
+	}
 	net := nn.Seq(
-		nn.Name("conv1", nn.Conv2D{In: 3, Out: 16, Kernel: 3, Pad: 1}),
+		nn.Name("conv1", nn.Conv2D{In: in.C, Out: 16, Kernel: 3, Pad: 1}),
 		nn.Name("bn1", nn.BatchNorm2D{C: 16}),
 		unnamed(nn.ReLU{}))
-	in := 16
+	ch := 16
 	for stage, width := range []int{16, 32, 64} {
 		var blocks nn.Sequential
 		for i := range c.N {
@@ -75,13 +80,13 @@ func (c ResNet) Build() (*nn.Model, error) {
 			if stage > 0 && i == 0 {
 				stride = 2
 			}
-			blocks = append(blocks, c.block(in, width, stride))
-			in = width
+			blocks = append(blocks, c.block(ch, width, stride))
+			ch = width
 		}
 		net = append(net, nn.Name(fmt.Sprintf("layer%d", stage+1), blocks))
 	}
 	net = append(net, unnamed(nn.GlobalAvgPool{}), unnamed(nn.Flatten{}), nn.Name("fc", nn.Linear{In: 64, Out: c.Classes}))
-	m, err := nn.New(c.Name(), net, CIFAR)
+	m, err := nn.New(c.Name(), net, in)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ var vggConfigs = map[int][]int{
 // then "classifier", one Linear from 512 to the classes. Tensor names are
 // PyTorch's: features.0.weight, features.1.running_var, ...,
 // classifier.weight.
-func VGG(depth, classes int) (*nn.Model, error) {
+func VGG(depth, classes, channels int) (*nn.Model, error) {
 	cfg, ok := vggConfigs[depth]
 	if !ok {
 		return nil, fmt.Errorf("zoo: VGG-%d: the depths are 11, 13, 16 and 19", depth)
@@ -33,7 +33,7 @@ func VGG(depth, classes int) (*nn.Model, error) {
 		return nil, fmt.Errorf("zoo: %d classes: need at least 2", classes)
 	}
 	var features nn.Sequential
-	in := 3
+	in := channels
 	for _, c := range cfg {
 		if c == 0 {
 			features = append(features, nn.MaxPool2D{Kernel: 2, Stride: 2})
@@ -43,7 +43,7 @@ func VGG(depth, classes int) (*nn.Model, error) {
 		in = c
 	}
 	net := nn.Seq(nn.Name("features", features), unnamed(nn.Flatten{}), nn.Name("classifier", nn.Linear{In: 512, Out: classes}))
-	m, err := nn.New(fmt.Sprintf("vgg%d", depth), net, CIFAR)
+	m, err := nn.New(fmt.Sprintf("vgg%d", depth), net, nn.Shape{C: channels, H: 32, W: 32})
 	if err != nil {
 		return nil, err
 	}
@@ -57,19 +57,19 @@ func VGG(depth, classes int) (*nn.Model, error) {
 // channels) with 2x2 max pools after the first, second and fifth, taking
 // 32x32 to 1x1, then "classifier", a Linear from 256 to the classes.
 // Names: features.0.weight, features.3.bias, ..., classifier.weight.
-func AlexNet(classes int) (*nn.Model, error) {
+func AlexNet(classes, channels int) (*nn.Model, error) {
 	if classes < 2 {
 		return nil, fmt.Errorf("zoo: %d classes: need at least 2", classes)
 	}
 	pool := nn.MaxPool2D{Kernel: 2, Stride: 2}
 	features := nn.Seq(
-		nn.Conv2D{In: 3, Out: 64, Kernel: 11, Stride: 4, Pad: 5, Bias: true}, nn.ReLU{}, pool,
+		nn.Conv2D{In: channels, Out: 64, Kernel: 11, Stride: 4, Pad: 5, Bias: true}, nn.ReLU{}, pool,
 		nn.Conv2D{In: 64, Out: 192, Kernel: 5, Pad: 2, Bias: true}, nn.ReLU{}, pool,
 		nn.Conv2D{In: 192, Out: 384, Kernel: 3, Pad: 1, Bias: true}, nn.ReLU{},
 		nn.Conv2D{In: 384, Out: 256, Kernel: 3, Pad: 1, Bias: true}, nn.ReLU{},
 		nn.Conv2D{In: 256, Out: 256, Kernel: 3, Pad: 1, Bias: true}, nn.ReLU{}, pool)
 	net := nn.Seq(nn.Name("features", features), unnamed(nn.Flatten{}), nn.Name("classifier", nn.Linear{In: 256, Out: classes}))
-	m, err := nn.New("alexnet", net, CIFAR)
+	m, err := nn.New("alexnet", net, nn.Shape{C: channels, H: 32, W: 32})
 	if err != nil {
 		return nil, err
 	}

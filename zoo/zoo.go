@@ -27,28 +27,50 @@ func LR(name string) float64 {
 	return 0.1
 }
 
-// ByName builds a model by name: resnet<6n+2> and plain<6n+2> (with
-// shortcut option 'A' or 'B' for the ResNets), vgg11, vgg13, vgg16, vgg19,
-// alexnet; for classes classes.
-func ByName(name string, shortcut byte, classes int) (*nn.Model, error) {
+// Options choose a model's variant.
+type Options struct {
+	Shortcut byte     // the ResNets' shortcut option, 'A' or 'B'
+	Classes  int      // the width of the output
+	Input    nn.Shape // the images' shape (zero: CIFAR's 3 x 32 x 32)
+}
+
+// ByName builds a model by name: resnet<6n+2> and plain<6n+2> (for any
+// input of at least 8 x 8), vgg11, vgg13, vgg16, vgg19 and alexnet (for
+// 32 x 32 inputs).
+func ByName(name string, o Options) (*nn.Model, error) {
+	if o.Input == (nn.Shape{}) {
+		o.Input = CIFAR
+	}
 	for _, kind := range []string{"resnet", "plain"} {
 		if rest, ok := strings.CutPrefix(name, kind); ok {
 			depth, err := strconv.Atoi(rest)
 			if err != nil || depth < 8 || (depth-2)%6 != 0 {
 				return nil, fmt.Errorf("zoo: %s: a %s's depth is 6n+2 with n >= 1 (20, 32, 44, 56, 110)", name, kind)
 			}
-			return ResNet{N: (depth - 2) / 6, Plain: kind == "plain", Shortcut: shortcut, Classes: classes}.Build()
+			return ResNet{N: (depth - 2) / 6, Plain: kind == "plain", Shortcut: o.Shortcut, Classes: o.Classes, Input: o.Input}.Build()
 		}
+	}
+	fixed := func() error {
+		if o.Input.H != 32 || o.Input.W != 32 {
+			return fmt.Errorf("zoo: %s takes 32x32 images, not %dx%d: bring them to 32x32 (train --image-size 32)", name, o.Input.H, o.Input.W)
+		}
+		return nil
 	}
 	if rest, ok := strings.CutPrefix(name, "vgg"); ok {
 		depth, err := strconv.Atoi(rest)
 		if err != nil {
 			return nil, fmt.Errorf("zoo: %s: the VGGs are vgg11, vgg13, vgg16 and vgg19", name)
 		}
-		return VGG(depth, classes)
+		if err := fixed(); err != nil {
+			return nil, err
+		}
+		return VGG(depth, o.Classes, o.Input.C)
 	}
 	if name == "alexnet" {
-		return AlexNet(classes)
+		if err := fixed(); err != nil {
+			return nil, err
+		}
+		return AlexNet(o.Classes, o.Input.C)
 	}
 	return nil, fmt.Errorf("zoo: no model %q: the models are %s (any depth 6n+2 for resnet and plain)", name, strings.Join(Names, ", "))
 }

@@ -32,11 +32,11 @@ func TestParameterCounts(t *testing.T) {
 	}
 	for name, count := range map[string]int{"plain20": 269722, "plain110": 1727962, "alexnet": 2472266,
 		"vgg11": 9231114, "vgg13": 9416010, "vgg16": 14728266, "vgg19": 20040522} {
-		m, err := ByName(name, 'A', 10)
+		m, err := ByName(name, Options{Shortcut: 'A', Classes: 10})
 		require.NoError(t, err)
 		require.Equal(t, count, m.Count(), name)
 	}
-	m, err := ByName("resnet20", 'A', 10)
+	m, err := ByName("resnet20", Options{Shortcut: 'A', Classes: 10})
 	require.NoError(t, err)
 	require.InDelta(t, 81.1e6, m.FLOPs(), 0.1e6, "ResNet-20 forward FLOPs (direct count)")
 }
@@ -46,12 +46,12 @@ func TestByNameErrors(t *testing.T) {
 		"resnet21": "6n+2", "plain2": "6n+2", "resnetx": "6n+2", "vgg12": "11, 13, 16 and 19",
 		"vggx": "vgg11", "lenet": "no model", "": "no model",
 	} {
-		_, err := ByName(name, 'A', 10)
+		_, err := ByName(name, Options{Shortcut: 'A', Classes: 10})
 		require.ErrorContains(t, err, msg, name)
 	}
-	_, err := ByName("resnet20", 'C', 10)
+	_, err := ByName("resnet20", Options{Shortcut: 'C', Classes: 10})
 	require.ErrorContains(t, err, "shortcut")
-	_, err = ByName("alexnet", 'A', 1)
+	_, err = ByName("alexnet", Options{Shortcut: 'A', Classes: 1})
 	require.ErrorContains(t, err, "classes")
 }
 
@@ -114,7 +114,7 @@ func pytorchKeys(name string) []string {
 
 func TestPyTorchNames(t *testing.T) {
 	for _, name := range []string{"vgg11", "alexnet", "resnet20"} {
-		m, err := ByName(name, 'A', 10)
+		m, err := ByName(name, Options{Shortcut: 'A', Classes: 10})
 		require.NoError(t, err)
 		var got []string
 		for _, p := range append(append([]*nn.Param{}, m.Params...), m.Buffers...) {

@@ -43,6 +43,8 @@ type options struct {
 	optName      string
 	nesterov     bool
 	noDecayNB    bool
+	labels       string
+	imageSize    int
 	set          map[string]bool // flags given on the command line
 }
 
@@ -68,7 +70,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.wd, "wd", 1e-4, "weight decay (SGD: L2, AdamW: decoupled)")
 	fs.BoolVar(&o.noDecayNB, "no-decay-norm-bias", false, "no weight decay on biases and batch-norm parameters")
 	fs.IntVar(&o.val, "val", 5000, "images held out of the training set for validation (the last ones)")
-	fs.StringVar(&o.data, "data", "", "CIFAR-10: .tar.gz, folder or .bin (default: $VKNN_DATA or ~/.cache/vknn, downloaded if absent)")
+	fs.StringVar(&o.data, "data", "", "CIFAR-10 or CIFAR-100 (.tar.gz, folder or .bin), or a folder of class folders of PNG/JPEG images (folder, .tar or .tar.gz) (default: CIFAR-10 from $VKNN_DATA or ~/.cache/vknn, downloaded if absent)")
+	fs.StringVar(&o.labels, "labels", "fine", "CIFAR-100's labels: fine (100 classes) or coarse (20)")
+	fs.IntVar(&o.imageSize, "image-size", 0, "bring an image folder's images to this size (0: their most common size)")
 	fs.StringVar(&o.out, "out", "", "output folder for checkpoints, metrics and plot (default runs/<model>)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed for initialisation, data order and augmentation")
 	fs.BoolVar(&o.resume, "resume", false, "continue the run saved in --out")
@@ -137,6 +141,10 @@ func (o *options) check() error {
 		return fmt.Errorf("--on-nan %q: must be stop or rollback", o.onNaN)
 	case o.gpu < 0:
 		return fmt.Errorf("--gpu %d: must not be negative", o.gpu)
+	case o.labels != "fine" && o.labels != "coarse":
+		return fmt.Errorf("--labels %q: must be fine or coarse", o.labels)
+	case o.imageSize < 0:
+		return fmt.Errorf("--image-size %d: must not be negative", o.imageSize)
 	case o.resume && o.overwrite:
 		return fmt.Errorf("--resume and --overwrite: continue the run, or delete it, not both")
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/vknn/vknn/cifar"
+	"github.com/vknn/vknn/data"
+	"github.com/vknn/vknn/datasets"
 	"github.com/vknn/vknn/gpu"
 	"github.com/vknn/vknn/nn"
 	"github.com/vknn/vknn/zoo"
@@ -25,7 +27,9 @@ type session struct {
 	opt     nn.Optimizer
 	stepper nn.Executor
 	mgr     *gpu.Manager
-	loader  *cifar.Loader
+	loader  *data.Loader
+	norm    data.Norm
+	classes []string
 	dataID  string
 	valX    []float32
 	valY    []int32
@@ -66,19 +70,21 @@ func (s *session) lastPath() string { return filepath.Join(s.dir, lastFile) }
 func (s *session) bestPath() string { return filepath.Join(s.dir, bestFile) }
 
 func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
-	model, err := zoo.ByName(o.model, o.shortcut[0], cifar.Classes)
+	s := &session{o: o, out: stdout, errOut: stderr, opt: o.optimizer(), dir: o.out, lrScale: 1}
+	// Data first: it is what fails most often, and fails fast; the model
+	// takes its classes and image shape. Then the output folder, before
+	// anything is written: a run that would be lost or mixed is refused.
+	shape, err := s.loadData(ctx)
 	if err != nil {
 		return err
 	}
-	s := &session{o: o, out: stdout, errOut: stderr, model: model, opt: o.optimizer(), dir: o.out, lrScale: 1}
+	model, err := zoo.ByName(o.model, zoo.Options{Shortcut: o.shortcut[0], Classes: len(s.classes), Input: shape})
+	if err != nil {
+		return err
+	}
+	s.model = model
 	if s.dir == "" {
 		s.dir = filepath.Join("runs", model.Name)
-	}
-	// Data first: it is what fails most often, and fails fast. Then the
-	// output folder, before anything is written: a run that would be lost
-	// or mixed is refused.
-	if err := s.loadData(ctx); err != nil {
-		return err
 	}
 	lock, err := openOut(o, s.dir)
 	if err != nil {
@@ -121,8 +127,9 @@ func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 }
 
-// loadData reads the data set, splits it and sets the run's length.
-func (s *session) loadData(ctx context.Context) error {
+// loadData reads the data set, splits it and sets the run's length; it
+// returns the images' shape.
+func (s *session) loadData(ctx context.Context) (nn.Shape, error) {
 	o := s.o
 	var fetch *cifar.Fetcher
 	if o.data == "" {
@@ -131,39 +138,42 @@ func (s *session) loadData(ctx context.Context) error {
 	}
 	path, err := cifar.Resolve(ctx, o.data, fetch)
 	if err != nil {
-		return err
+		return nn.Shape{}, err
 	}
-	data, err := cifar.Load(path)
+	t0 := time.Now()
+	d, err := datasets.Load(path, datasets.Options{Labels: o.labels, Size: o.imageSize, Log: s.out})
+	read := time.Since(t0)
 	if err != nil {
-		return err
+		return nn.Shape{}, err
 	}
-	if o.val >= data.Train.Len() {
-		return fmt.Errorf("--val %d leaves no training images out of %d", o.val, data.Train.Len())
+	if o.val >= d.Train.Len() {
+		return nn.Shape{}, fmt.Errorf("--val %d leaves no training images out of %d", o.val, d.Train.Len())
 	}
-	trainSet, valSet, err := cifar.Split(data.Train, o.val)
+	trainSet, valSet, err := data.Split(d.Train, o.val)
 	if err != nil {
-		return err
+		return nn.Shape{}, err
 	}
 	if trainSet.Len() < o.batch {
-		return fmt.Errorf("--batch %d is larger than the %d training images", o.batch, trainSet.Len())
+		return nn.Shape{}, fmt.Errorf("--batch %d is larger than the %d training images", o.batch, trainSet.Len())
 	}
-	norm := cifar.Stats(trainSet)
-	s.dataID = dataID(data.Train)
-	s.loader = &cifar.Loader{Set: trainSet, Norm: norm, Aug: cifar.PaperAugment, Batch: o.batch, Seed: o.seed}
+	s.norm, s.classes = data.Stats(trainSet), d.Train.Classes
+	s.dataID = d.Train.Fingerprint()
+	s.loader = &data.Loader{Set: trainSet, Norm: s.norm, Aug: data.PaperAugment, Batch: o.batch, Seed: o.seed}
 	if s.total, err = o.steps(s.loader.StepsPerEpoch()); err != nil {
-		return err
+		return nn.Shape{}, err
 	}
-	s.valX, s.valY = cifar.Normalized(valSet, norm)
-	if data.Test != nil {
-		s.testX, s.testY = cifar.Normalized(data.Test, norm)
+	s.valX, s.valY = data.Normalized(valSet, s.norm)
+	if d.Test != nil {
+		s.testX, s.testY = data.Normalized(d.Test, s.norm)
 	}
-	fmt.Fprintf(s.out, "data: %s: %d training, %d validation, ", path, trainSet.Len(), valSet.Len())
-	if data.Test != nil {
-		fmt.Fprintf(s.out, "%d test images\n", data.Test.Len())
+	sh := d.Train.Shape
+	fmt.Fprintf(s.out, "data: %s (read in %.1fs): %d classes of %v images: %d training, %d validation, ", path, read.Seconds(), len(s.classes), sh, trainSet.Len(), valSet.Len())
+	if d.Test != nil {
+		fmt.Fprintf(s.out, "%d test images\n", d.Test.Len())
 	} else {
-		fmt.Fprintln(s.out, "no test_batch.bin: reporting validation only")
+		fmt.Fprintln(s.out, "no test set: reporting validation only")
 	}
-	return nil
+	return nn.Shape{C: sh.C, H: sh.H, W: sh.W}, nil
 }
 
 // open makes the stepper: the GPU executor on --gpu, or the CPU reference.

@@ -12,12 +12,13 @@ import (
 
 	"github.com/vknn/vknn/checkpoint"
 	"github.com/vknn/vknn/cifar"
+	"github.com/vknn/vknn/data"
 )
 
 func fakeData(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "cifar-10-binary.tar.gz")
-	require.NoError(t, cifar.WriteArchive(path, []*cifar.Set{cifar.Synthetic(n, 3)}, cifar.Synthetic(32, 4)))
+	require.NoError(t, cifar.WriteArchive(path, []*data.Set{cifar.Synthetic(n, 3)}, cifar.Synthetic(32, 4)))
 	return path
 }
 

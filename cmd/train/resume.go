@@ -2,14 +2,13 @@ package main
 
 import (
 	"fmt"
-	"hash/crc32"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/vknn/vknn/checkpoint"
-	"github.com/vknn/vknn/cifar"
+	"github.com/vknn/vknn/infer"
 )
 
 // recipe is what a run was started with beyond its model: each checkpoint
@@ -25,16 +24,8 @@ func (s *session) recipe() map[string]string {
 		"seed": strconv.FormatUint(o.seed, 10), "batch": strconv.Itoa(o.batch), "optimizer": o.optName,
 		"lr": f(o.lr), "milestones": strings.Join(ms, ","), "momentum": f(o.momentum), "wd": f(o.wd),
 		"nesterov": strconv.FormatBool(o.nesterov), "no-decay-norm-bias": strconv.FormatBool(o.noDecayNB),
-		"val": strconv.Itoa(o.val), "data": s.dataID,
+		"val": strconv.Itoa(o.val), "data": s.dataID, "labels": o.labels, "image-size": strconv.Itoa(o.imageSize),
 	}
-}
-
-// dataID names the training data by content: its size and checksum.
-func dataID(s *cifar.Set) string {
-	h := crc32.NewIEEE()
-	h.Write(s.Labels)
-	h.Write(s.Images)
-	return fmt.Sprintf("%d images, crc32 %08x", s.Len(), h.Sum32())
 }
 
 // changes lists how the flags given differ from the run's recipe in f
@@ -105,6 +96,9 @@ func (s *session) save(path string, step int) error {
 		return err
 	}
 	meta := s.recipe()
+	for k, v := range infer.Describe(s.norm, s.classes, s.model.Input) {
+		meta[k] = v
+	}
 	meta["step"] = strconv.Itoa(step)
 	meta["best_val_acc"] = strconv.FormatFloat(s.best, 'g', -1, 64)
 	meta["lr_scale"] = strconv.FormatFloat(s.lrScale, 'g', -1, 64)
