@@ -6,10 +6,11 @@
 #   scripts/gpu-check.sh --bin DIR [opts]  run the check with the binaries in DIR
 #   scripts/gpu-check.sh [opts]            build into a temporary folder, then run
 #
-# Options: --gpu N (device index, default 0), --data PATH (CIFAR-10 for the
-# training run; without it the run is skipped), --minutes M (training run,
-# default 2), --budget S (seconds for everything, default 480), --report
-# FILE (default gpu-check-report.txt).
+# Options: --gpu N (device index, default 0), --data PATH (what train
+# --data reads, e.g. CIFAR-10's archive or its 16 MB JPEG copy; without it
+# the run is skipped), --minutes M (training run, default 2), --budget S
+# (seconds for everything, default 480), --report FILE (default
+# gpu-check-report.txt).
 #
 # Phases, each capped and cut short (SIGINT, so that train saves) when the
 # budget runs out: the device list; the GPU tests (validation layer on when
