@@ -16,22 +16,14 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/vknn/vknn/imagefolder"
 	"github.com/vknn/vknn/infer"
+	"github.com/vknn/vknn/internal/cli"
 )
 
-func main() {
-	err := run(os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	default:
-		fmt.Fprintln(os.Stderr, "classify:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("classify", run) }
 
 // result is one file's line.
 type result struct {

@@ -13,21 +13,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/vknn/vknn/infer"
+	"github.com/vknn/vknn/internal/cli"
 	"github.com/vknn/vknn/onnx"
 )
 
-func main() {
-	err := run(os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	default:
-		fmt.Fprintln(os.Stderr, "export:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("export", run) }
 
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
