@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vknn/vknn/checkpoint"
+	"github.com/vknn/vknn/runlog"
 )
 
 // The tests here are the cases of the README's fault table, each run
@@ -41,19 +42,19 @@ func TestRunAgainRefused(t *testing.T) {
 	data, out := fakeData(t, 64), t.TempDir()
 	_, _, err := runCapture(small(t, data, out, "--iters", "12"))
 	require.NoError(t, err)
-	metrics, _ := os.ReadFile(filepath.Join(out, metricsFile))
+	metrics, _ := os.ReadFile(filepath.Join(out, runlog.MetricsFile))
 	_, _, err = runCapture(small(t, data, out, "--iters", "2", "--seed", "2"))
 	require.ErrorContains(t, err, "holds a run (last.safetensors of resnet8 at step 12")
 	require.ErrorContains(t, err, "--resume")
 	require.ErrorContains(t, err, "--overwrite")
 	require.Equal(t, "12", stepOf(t, filepath.Join(out, lastFile)), "the run is untouched")
-	after, _ := os.ReadFile(filepath.Join(out, metricsFile))
+	after, _ := os.ReadFile(filepath.Join(out, runlog.MetricsFile))
 	require.Equal(t, metrics, after)
 
 	_, _, err = runCapture(small(t, data, out, "--iters", "2", "--seed", "2", "--overwrite"))
 	require.NoError(t, err)
 	require.Equal(t, "2", stepOf(t, filepath.Join(out, lastFile)))
-	m, _, err := readMetrics(filepath.Join(out, metricsFile))
+	m, _, err := runlog.Epochs(filepath.Join(out, runlog.MetricsFile))
 	require.NoError(t, err)
 	require.Len(t, m, 1, "the old run's metrics are gone")
 
@@ -94,7 +95,7 @@ func TestDamagedMetrics(t *testing.T) {
 	data, out := fakeData(t, 64), t.TempDir()
 	_, _, err := runCapture(small(t, data, out, "--epochs", "1"))
 	require.NoError(t, err)
-	f, err := os.OpenFile(filepath.Join(out, metricsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(filepath.Join(out, runlog.MetricsFile), os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
 	f.WriteString("{\"epoch\": 2, \"step\": garbage\n")
 	f.Close()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/vknn/vknn/nn"
@@ -25,7 +24,12 @@ type options struct {
 	epochs       int
 	batch        int
 	lr           float64
-	milestones   []int
+	milestones   []int       // resolved against the run's length
+	msSpec       []milestone // as given
+	warmup       string
+	warmLR       float64
+	warmBelow    float64
+	logEvery     int
 	momentum     float64
 	wd           float64
 	val          int
@@ -50,8 +54,21 @@ type options struct {
 
 func parse(args []string, stderr io.Writer) (*options, error) {
 	o := &options{set: map[string]bool{}}
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs, milestones := newFlags(o)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: train [flags]\n       train experiment NAME [flags] (train experiment --help)\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return o, o.finish(fs, *milestones)
+}
+
+// newFlags defines train's flags on o; milestones receives --milestones.
+func newFlags(o *options) (fs *flag.FlagSet, milestones *string) {
+	fs = flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.IntVar(&o.gpu, "gpu", 0, "Vulkan device index (see --list-gpus)")
 	fs.BoolVar(&o.listGPUs, "list-gpus", false, "list the Vulkan devices and exit")
 	fs.BoolVar(&o.cpu, "cpu", false, "train on the CPU reference path (slow; for checking)")
@@ -63,7 +80,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.epochs, "epochs", 0, "training epochs instead of --iters")
 	fs.IntVar(&o.batch, "batch", 128, "batch size")
 	fs.Float64Var(&o.lr, "lr", 0, "initial learning rate (default: the model's: 0.1 for ResNets and plain nets, 0.01 for VGG and AlexNet)")
-	milestones := fs.String("milestones", "32000,48000", "iterations at which the learning rate is divided by 10")
+	milestones = fs.String("milestones", "32000,48000", "steps at which the learning rate is divided by 10, or percentages of the run (50%,75% is the paper's 32k,48k of 64k)")
+	fs.StringVar(&o.warmup, "warmup", "auto", "the paper's warm-up: --warmup-lr until the training error is below --warmup-below, then --lr: on, off, or auto (on for ResNets of depth 110 and more)")
+	fs.Float64Var(&o.warmLR, "warmup-lr", 0.01, "the warm-up's learning rate")
+	fs.Float64Var(&o.warmBelow, "warmup-below", 0.8, "the warm-up ends when the training error over --log-every steps falls below this")
+	fs.IntVar(&o.logEvery, "log-every", 20, "record the training loss and error averaged over every this many steps (curve.jsonl)")
 	fs.StringVar(&o.optName, "optimizer", "sgd", "sgd (PyTorch's, with --momentum) or adamw (betas 0.9, 0.999, eps 1e-8)")
 	fs.Float64Var(&o.momentum, "momentum", 0.9, "SGD momentum")
 	fs.BoolVar(&o.nesterov, "nesterov", false, "SGD with Nesterov momentum")
@@ -83,15 +104,17 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.validate, "validate", false, "enable the Vulkan validation layer")
 	fs.StringVar(&o.plot, "plot", "", "redraw DIR/errors.png from DIR/metrics.jsonl and exit")
 	fs.StringVar(&o.onNaN, "on-nan", "stop", "when a loss turns NaN or Inf: stop, or rollback to the last checkpoint with the lr divided by 10 (at most 3 times)")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
+	return fs, milestones
+}
+
+// finish checks the parsed flags and fills in what follows from them.
+func (o *options) finish(fs *flag.FlagSet, milestones string) error {
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var err error
-	if o.milestones, err = parseInts(*milestones); err != nil {
-		return nil, fmt.Errorf("--milestones: %w", err)
+	if o.msSpec, err = parseMilestones(milestones); err != nil {
+		return fmt.Errorf("--milestones: %w", err)
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	if o.model == "" {
@@ -100,12 +123,19 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			o.model = fmt.Sprintf("plain%d", o.depth)
 		}
 	} else if o.set["depth"] || o.set["plain"] {
-		return nil, fmt.Errorf("--model %s with --depth or --plain: give one or the other (e.g. --model plain56)", o.model)
+		return fmt.Errorf("--model %s with --depth or --plain: give one or the other (e.g. --model plain56)", o.model)
 	}
 	if !o.set["lr"] {
 		o.lr = zoo.LR(o.model)
 	}
-	return o, o.check()
+	if o.warmup == "auto" {
+		o.warmup = "off"
+		var d int
+		if _, err := fmt.Sscanf(o.model, "resnet%d", &d); err == nil && d >= 110 {
+			o.warmup = "on"
+		}
+	}
+	return o.check()
 }
 
 // finite tells whether x is a number other than ±Inf.
@@ -145,6 +175,14 @@ func (o *options) check() error {
 		return fmt.Errorf("--labels %q: must be fine or coarse", o.labels)
 	case o.imageSize < 0:
 		return fmt.Errorf("--image-size %d: must not be negative", o.imageSize)
+	case o.warmup != "on" && o.warmup != "off":
+		return fmt.Errorf("--warmup %q: must be on, off or auto", o.warmup)
+	case !(o.warmLR > 0) || !finite(o.warmLR):
+		return fmt.Errorf("--warmup-lr %g: must be a positive number", o.warmLR)
+	case !(o.warmBelow > 0 && o.warmBelow <= 1):
+		return fmt.Errorf("--warmup-below %g: must be in (0, 1]", o.warmBelow)
+	case o.logEvery < 1:
+		return fmt.Errorf("--log-every %d: must be at least 1", o.logEvery)
 	case o.resume && o.overwrite:
 		return fmt.Errorf("--resume and --overwrite: continue the run, or delete it, not both")
 	}
@@ -170,19 +208,4 @@ func (o *options) optimizer() nn.Optimizer {
 		return a
 	}
 	return nn.SGD{Momentum: o.momentum, Nesterov: o.nesterov, WD: o.wd, NoDecayNormBias: o.noDecayNB}
-}
-
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		v, err := strconv.Atoi(f)
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf("%q is not a non-negative integer", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/vknn/vknn/datasets"
 	"github.com/vknn/vknn/gpu"
 	"github.com/vknn/vknn/nn"
+	"github.com/vknn/vknn/runlog"
 	"github.com/vknn/vknn/zoo"
 )
 
@@ -38,8 +40,16 @@ type session struct {
 	dir     string
 	best    float64 // best validation accuracy so far
 	total   int     // steps in the run
-	lrScale float64 // 1, divided by 10 at each rollback after a NaN
-	rolled  int     // rollbacks so far
+	sched   schedule
+	rolled  int    // rollbacks so far
+	window  window // the training figures since the last point of the curve
+}
+
+// window sums a stretch of steps' training figures for the curve.
+type window struct {
+	loss            float64
+	correct, images int
+	steps           int
 }
 
 // rollback asks train to restart the loop from a checkpoint's step.
@@ -55,22 +65,15 @@ func (e *interrupted) Error() string { return fmt.Sprintf("interrupted at step %
 
 const maxRollbacks = 3
 
-// lrAt is the learning rate at a step: divided by 10 at each milestone.
-func (s *session) lrAt(step int) float64 {
-	lr := s.o.lr * s.lrScale
-	for _, m := range s.o.milestones {
-		if step >= m {
-			lr /= 10
-		}
-	}
-	return lr
-}
+// lrAt is the learning rate at a step.
+func (s *session) lrAt(step int) float64 { return s.sched.lr(step) }
 
 func (s *session) lastPath() string { return filepath.Join(s.dir, lastFile) }
 func (s *session) bestPath() string { return filepath.Join(s.dir, bestFile) }
 
 func train(ctx context.Context, o *options, stdout, stderr io.Writer) error {
-	s := &session{o: o, out: stdout, errOut: stderr, opt: o.optimizer(), dir: o.out, lrScale: 1}
+	s := &session{o: o, out: stdout, errOut: stderr, opt: o.optimizer(), dir: o.out,
+		sched: schedule{base: o.lr, scale: 1, warm: o.warmup == "on", warmLR: o.warmLR, warmBelow: o.warmBelow, warmEnd: -1}}
 	// Data first: it is what fails most often, and fails fast; the model
 	// takes its classes and image shape. Then the output folder, before
 	// anything is written: a run that would be lost or mixed is refused.
@@ -146,6 +149,12 @@ func (s *session) loadData(ctx context.Context) (nn.Shape, error) {
 	if err != nil {
 		return nn.Shape{}, err
 	}
+	if d.Test != nil && !o.set["val"] {
+		// The paper chose its schedule on a 45k/5k split, then trained on
+		// all 50k images and reported test error.
+		o.val = 0
+		fmt.Fprintln(s.out, "a test set is present: training on all the training images and reporting test error, as the paper does (--val N holds N out)")
+	}
 	if o.val >= d.Train.Len() {
 		return nn.Shape{}, fmt.Errorf("--val %d leaves no training images out of %d", o.val, d.Train.Len())
 	}
@@ -162,6 +171,8 @@ func (s *session) loadData(ctx context.Context) (nn.Shape, error) {
 	if s.total, err = o.steps(s.loader.StepsPerEpoch()); err != nil {
 		return nn.Shape{}, err
 	}
+	o.milestones = resolve(o.msSpec, s.total)
+	s.sched.milestones = o.milestones
 	s.valX, s.valY = data.Normalized(valSet, s.norm)
 	if d.Test != nil {
 		s.testX, s.testY = data.Normalized(d.Test, s.norm)
@@ -216,7 +227,12 @@ func (s *session) loop(ctx context.Context, start int) error {
 	o := s.o
 	if start >= s.total {
 		fmt.Fprintf(s.out, "nothing to do: the run is at step %d of %d\n", start, s.total)
-		return nil
+		return runlog.MarkDone(s.dir, runlog.Done{Steps: start})
+	}
+	// A finished run taken further (--resume with more steps) is not
+	// done until it ends again.
+	if err := os.Remove(filepath.Join(s.dir, runlog.DoneFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
 	}
 	stop := make(chan struct{})
 	defer close(stop)
@@ -242,6 +258,9 @@ func (s *session) loop(ctx context.Context, start int) error {
 		ep.loss += float64(loss) * float64(o.batch)
 		ep.correct += correct
 		ep.images += o.batch
+		if err := s.curve(step, float64(loss), correct, lr); err != nil {
+			return err
+		}
 		if bar != nil {
 			rate := float64(step-start) * float64(o.batch) / time.Since(runStart).Seconds()
 			bar.step(step, fmt.Sprintf("epoch %d loss %.3f lr %g %.0f img/s", b.Epoch+1, loss, lr, rate))
@@ -278,14 +297,17 @@ func (s *session) diverged(step int, what string, loss float64) error {
 		return fmt.Errorf("the %s loss is %v at step %d: training diverged; stopped without saving. "+
 			"The last good checkpoint is %s (lower --lr and --resume, or use --on-nan rollback)", what, loss, step, s.lastPath())
 	}
-	_, back, err := s.restoreLast()
+	f, back, err := s.restoreLast()
+	if err == nil {
+		err = s.restoreWindow(f.Metadata)
+	}
 	if err != nil {
 		return fmt.Errorf("the %s loss is %v at step %d, and the rollback failed: %w", what, loss, step, err)
 	}
 	s.rolled++
-	s.lrScale /= 10
+	s.sched.scale /= 10
 	fmt.Fprintf(s.out, "\nthe %s loss is %v at step %d: rolled back to step %d with the learning rate divided by %g\n",
-		what, loss, step, back, 1/s.lrScale)
+		what, loss, step, back, 1/s.sched.scale)
 	return &rollback{step: back}
 }
 
@@ -297,21 +319,6 @@ func (s *session) fail(step int, err error) error {
 			"continue with train --resume --out %s", step, err, s.lastPath(), s.dir)
 	}
 	return fmt.Errorf("step %d: %w", step, err)
-}
-
-// metrics is one line of metrics.jsonl.
-type metrics struct {
-	Epoch     int      `json:"epoch"`
-	Step      int      `json:"step"`
-	LR        float64  `json:"lr"`
-	TrainLoss float64  `json:"train_loss"`
-	TrainErr  float64  `json:"train_err"`
-	ValLoss   *float64 `json:"val_loss,omitempty"`
-	ValErr    *float64 `json:"val_err,omitempty"`
-	TestLoss  *float64 `json:"test_loss,omitempty"`
-	TestErr   *float64 `json:"test_err,omitempty"`
-	Seconds   float64  `json:"seconds"`
-	ImagesPS  float64  `json:"images_per_s"`
 }
 
 // evaluate runs the model in eval mode on a held-out set; a NaN or
@@ -328,9 +335,33 @@ func (s *session) evaluate(step int, what string, x []float32, y []int32) (loss,
 	return &l, &e, nil
 }
 
+// curve adds a step's figures to the window and, every --log-every steps
+// and at the run's end, writes the window's means as a point of the curve;
+// the warm-up sees each point.
+func (s *session) curve(step int, loss float64, correct int, lr float64) error {
+	w := &s.window
+	w.loss += loss * float64(s.o.batch)
+	w.correct += correct
+	w.images += s.o.batch
+	w.steps++
+	if step%s.o.logEvery != 0 && step != s.total {
+		return nil
+	}
+	p := runlog.Point{Step: step, Steps: w.steps, LR: lr, TrainLoss: w.loss / float64(w.images), TrainErr: 1 - float64(w.correct)/float64(w.images)}
+	*w = window{}
+	if s.sched.observe(step, p.TrainErr) {
+		fmt.Fprintf(s.out, "\rwarm-up over at step %d (training error %.1f%% < %.0f%%): learning rate %g from here\n",
+			step, 100*p.TrainErr, 100*s.o.warmBelow, s.lrAt(step))
+	}
+	if err := runlog.Append(filepath.Join(s.dir, runlog.CurveFile), p); err != nil {
+		return fmt.Errorf("curve: %w", err)
+	}
+	return nil
+}
+
 func (s *session) endEpoch(step, epoch int, ep *epochStats) error {
 	secs := time.Since(ep.start).Seconds()
-	m := metrics{Epoch: epoch, Step: step, LR: ep.firstLR, TrainLoss: ep.loss / float64(ep.images),
+	m := runlog.Epoch{Epoch: epoch, Step: step, LR: ep.firstLR, TrainLoss: ep.loss / float64(ep.images),
 		TrainErr: 1 - float64(ep.correct)/float64(ep.images), Seconds: secs, ImagesPS: float64(ep.images) / secs}
 	var err error
 	if len(s.valY) > 0 {
@@ -351,8 +382,8 @@ func (s *session) endEpoch(step, epoch int, ep *epochStats) error {
 		line += fmt.Sprintf(" test err %.2f%%", 100**m.TestErr)
 	}
 	fmt.Fprintf(s.out, "\r%s (%.0fs, %.0f img/s)\n", line, secs, m.ImagesPS)
-	if err := appendMetrics(filepath.Join(s.dir, metricsFile), m); err != nil {
-		return err
+	if err := runlog.Append(filepath.Join(s.dir, runlog.MetricsFile), m); err != nil {
+		return fmt.Errorf("metrics: %w", err)
 	}
 	if m.ValErr != nil && 1-*m.ValErr > s.best {
 		s.best = 1 - *m.ValErr
@@ -371,9 +402,12 @@ func (s *session) endEpoch(step, epoch int, ep *epochStats) error {
 }
 
 func (s *session) summary(start, end int, wall time.Duration) error {
+	if err := runlog.MarkDone(s.dir, runlog.Done{Steps: end}); err != nil {
+		return fmt.Errorf("marking the run done: %w", err)
+	}
 	images := float64(end-start) * float64(s.o.batch)
 	fmt.Fprintf(s.out, "done: %d steps in %s, %.0f images/s\n", end-start, wall.Round(time.Second), images/wall.Seconds())
-	all, _, err := readMetrics(filepath.Join(s.dir, metricsFile))
+	all, _, err := runlog.Epochs(filepath.Join(s.dir, runlog.MetricsFile))
 	if err == nil && len(all) > 0 {
 		last := all[len(all)-1]
 		if last.ValErr != nil {

@@ -8,6 +8,8 @@
 //	train --model vgg11 --iters 100  another network of the zoo
 //	train --resume --out DIR       continue a stopped run
 //	train --plot DIR               redraw DIR/errors.png from DIR/metrics.jsonl
+//	train experiment fig6 --depths 20,56 --iters 300
+//	                               several runs compared (the paper's Fig. 6)
 //
 // A first SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the run after the
 // current step and saves it; a second stops at once, keeping the last
@@ -77,6 +79,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "experiment" {
+		return runExperiment(ctx, args[1:], stdout, stderr)
+	}
 	o, err := parse(args, stderr)
 	if err != nil {
 		return err

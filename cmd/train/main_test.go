@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/vknn/vknn/runlog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +47,7 @@ func TestSmoke(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "30", f.Metadata["step"])
 	require.Equal(t, "resnet20", f.Metadata["arch"])
-	m, _, err := readMetrics(filepath.Join(out, "metrics.jsonl"))
+	m, _, err := runlog.Epochs(filepath.Join(out, "metrics.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, m, 3)
 	require.Less(t, m[2].TrainLoss, m[0].TrainLoss, "the training loss fell")
@@ -61,7 +62,7 @@ func TestSmoke(t *testing.T) {
 	more := append(append([]string{}, args...), "--resume", "--epochs", "4")
 	require.NoError(t, run(context.Background(), more, &stdout, &stderr))
 	require.Contains(t, stdout.String(), "resuming")
-	m, _, err = readMetrics(filepath.Join(out, "metrics.jsonl"))
+	m, _, err = runlog.Epochs(filepath.Join(out, "metrics.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, m, 4)
 }

@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/vknn/vknn/checkpoint"
+	"github.com/vknn/vknn/runlog"
 )
 
 // The files a run keeps in its folder.
 const (
-	lastFile    = "last.safetensors"
-	bestFile    = "best.safetensors"
-	metricsFile = "metrics.jsonl"
-	plotFile    = "errors.png"
-	lockFile    = ".lock"
+	lastFile = "last.safetensors"
+	bestFile = "best.safetensors"
+	plotFile = "errors.png"
+	lockFile = ".lock"
 )
 
 // openOut prepares --out before any training: it must be writable (found
@@ -51,7 +51,7 @@ func openOut(o *options, dir string) (*os.File, error) {
 		return nil, fmt.Errorf("%s holds a run (%s). Continue it with --resume (and its flags), "+
 			"or start anew with another --out, or with --overwrite, which deletes it", dir, found)
 	case o.overwrite:
-		for _, name := range []string{lastFile, bestFile, metricsFile, plotFile} {
+		for _, name := range []string{lastFile, bestFile, runlog.MetricsFile, runlog.CurveFile, runlog.DoneFile, plotFile} {
 			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return nil, fmt.Errorf("--overwrite: %w", err)
 			}
@@ -110,8 +110,8 @@ func describeRun(dir string) string {
 	if _, err := os.Stat(filepath.Join(dir, bestFile)); err == nil {
 		parts = append(parts, bestFile)
 	}
-	if all, _, err := readMetrics(filepath.Join(dir, metricsFile)); err == nil {
-		parts = append(parts, fmt.Sprintf("%d epochs in %s", len(all), metricsFile))
+	if all, _, err := runlog.Epochs(filepath.Join(dir, runlog.MetricsFile)); err == nil {
+		parts = append(parts, fmt.Sprintf("%d epochs in %s", len(all), runlog.MetricsFile))
 	}
 	return strings.Join(parts, ", ")
 }

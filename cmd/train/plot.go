@@ -1,69 +1,25 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"image/color"
 	"io"
-	"os"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/vknn/vknn/runlog"
 )
-
-// appendMetrics appends one JSON line to path.
-func appendMetrics(path string, m metrics) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("metrics: %w", err)
-	}
-	return f.Close()
-}
-
-// readMetrics reads metrics.jsonl; when an epoch appears twice (a run
-// resumed after writing its line but before its checkpoint) the later
-// line wins. Lines that are not metrics (a damaged file) are skipped and
-// counted.
-func readMetrics(path string) (out []metrics, skipped int, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m metrics
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || m.Step <= 0 {
-			skipped++
-			continue
-		}
-		for len(out) > 0 && out[len(out)-1].Step >= m.Step {
-			out = out[:len(out)-1]
-		}
-		out = append(out, m)
-	}
-	return out, skipped, sc.Err()
-}
 
 // redraw plots the error curves in dir/metrics.jsonl to dir/errors.png,
 // in the manner of the paper's Fig. 6: training error dashed, validation
 // (and test) error bold, against iterations. Damaged lines are skipped,
 // with a warning to warn.
 func redraw(dir string, warn io.Writer) error {
-	path := filepath.Join(dir, metricsFile)
-	all, skipped, err := readMetrics(path)
+	path := filepath.Join(dir, runlog.MetricsFile)
+	all, skipped, err := runlog.Epochs(path)
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
@@ -77,13 +33,13 @@ func redraw(dir string, warn io.Writer) error {
 	p.Add(plotter.NewGrid())
 	series := []struct {
 		name  string
-		value func(m metrics) *float64
+		value func(m runlog.Epoch) *float64
 		color color.Color
 		dash  bool
 	}{
-		{"train", func(m metrics) *float64 { v := m.TrainErr; return &v }, color.RGBA{R: 200, A: 255}, true},
-		{"validation", func(m metrics) *float64 { return m.ValErr }, color.RGBA{R: 200, A: 255}, false},
-		{"test", func(m metrics) *float64 { return m.TestErr }, color.RGBA{B: 200, A: 255}, false},
+		{"train", func(m runlog.Epoch) *float64 { v := m.TrainErr; return &v }, color.RGBA{R: 200, A: 255}, true},
+		{"validation", func(m runlog.Epoch) *float64 { return m.ValErr }, color.RGBA{R: 200, A: 255}, false},
+		{"test", func(m runlog.Epoch) *float64 { return m.TestErr }, color.RGBA{B: 200, A: 255}, false},
 	}
 	for _, s := range series {
 		var pts plotter.XYs

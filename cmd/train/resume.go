@@ -25,6 +25,7 @@ func (s *session) recipe() map[string]string {
 		"lr": f(o.lr), "milestones": strings.Join(ms, ","), "momentum": f(o.momentum), "wd": f(o.wd),
 		"nesterov": strconv.FormatBool(o.nesterov), "no-decay-norm-bias": strconv.FormatBool(o.noDecayNB),
 		"val": strconv.Itoa(o.val), "data": s.dataID, "labels": o.labels, "image-size": strconv.Itoa(o.imageSize),
+		"warmup": o.warmup, "warmup-lr": f(o.warmLR), "warmup-below": f(o.warmBelow), "log-every": strconv.Itoa(o.logEvery),
 	}
 }
 
@@ -65,7 +66,10 @@ func (s *session) initWeights() (int, error) {
 	}
 	s.best, _ = strconv.ParseFloat(f.Metadata["best_val_acc"], 64)
 	if v, err := strconv.ParseFloat(f.Metadata["lr_scale"], 64); err == nil && v > 0 {
-		s.lrScale = v
+		s.sched.scale = v
+	}
+	if err := s.restoreWindow(f.Metadata); err != nil {
+		return 0, fmt.Errorf("--resume: %s: %w", s.lastPath(), err)
 	}
 	fmt.Fprintf(s.out, "resuming %s at step %d\n", s.lastPath(), step)
 	return step, nil
@@ -101,7 +105,10 @@ func (s *session) save(path string, step int) error {
 	}
 	meta["step"] = strconv.Itoa(step)
 	meta["best_val_acc"] = strconv.FormatFloat(s.best, 'g', -1, 64)
-	meta["lr_scale"] = strconv.FormatFloat(s.lrScale, 'g', -1, 64)
+	meta["lr_scale"] = strconv.FormatFloat(s.sched.scale, 'g', -1, 64)
+	meta["warmup_end"] = strconv.Itoa(s.sched.warmEnd)
+	w := s.window
+	meta["window"] = fmt.Sprintf("%d %d %d %s", w.steps, w.correct, w.images, strconv.FormatFloat(w.loss, 'g', -1, 64))
 	f, err := s.model.Checkpoint(st, s.opt, meta)
 	if err != nil {
 		return err
@@ -113,4 +120,28 @@ func (s *session) save(path string, step int) error {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// restoreWindow takes the warm-up's end and the curve's open window from
+// a checkpoint's metadata, so that a resumed run continues exactly
+// (checkpoints older than them start a fresh window).
+func (s *session) restoreWindow(meta map[string]string) error {
+	if v, ok := meta["warmup_end"]; ok {
+		end, err := strconv.Atoi(v)
+		if err != nil || end < -1 {
+			return fmt.Errorf("warmup_end %q is not a step", v)
+		}
+		s.sched.warmEnd = end
+	}
+	v, ok := meta["window"]
+	if !ok {
+		return nil
+	}
+	w := &s.window
+	if n, err := fmt.Sscanf(v, "%d %d %d %g", &w.steps, &w.correct, &w.images, &w.loss); n != 4 || err != nil ||
+		w.steps < 0 || w.correct < 0 || w.images < w.correct || !finite(w.loss) {
+		*w = window{}
+		return fmt.Errorf("window %q is not the curve's state", v)
+	}
+	return nil
 }

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vknn/vknn/checkpoint"
+	"github.com/vknn/vknn/experiment"
+	"github.com/vknn/vknn/runlog"
+)
+
+// TestExperiment runs fig6 at two small depths through the command: four
+// runs, each in its folder and done, the table (every run, the paper's
+// figures, the depth comparison) and the plot; run again, nothing is
+// retrained; --collect draws from the folders alone; --list and --only.
+func TestExperiment(t *testing.T) {
+	data := fakeData(t, 80)
+	out := filepath.Join(t.TempDir(), "fig6")
+	args := []string{"experiment", "fig6", "--depths", "8,14", "--iters", "6", "--out", out,
+		"--data", data, "--batch", "8", "--val", "16", "--log-every", "2", "--validate"}
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(context.Background(), args, &stdout, &stderr), "%s\n%s", stdout.String(), stderr.String())
+	t.Log(stdout.String())
+	for _, name := range []string{"plain8", "plain14", "resnet8", "resnet14"} {
+		_, done, err := runlog.ReadDone(filepath.Join(out, name))
+		require.NoError(t, err)
+		require.True(t, done, name)
+		require.Contains(t, stdout.String(), "| "+name+" |")
+	}
+	md, err := os.ReadFile(filepath.Join(out, "results.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(md), "| resnet14 | 14 | ")
+	require.Contains(t, string(md), "plain: at step 6 (mean of the last 6 steps) plain14's training error is")
+	st, err := os.Stat(filepath.Join(out, "errors.png"))
+	require.NoError(t, err)
+	require.Positive(t, st.Size())
+
+	// Again: every run is kept, none trained.
+	before, err := os.Stat(filepath.Join(out, "plain14", "last.safetensors"))
+	require.NoError(t, err)
+	stdout.Reset()
+	require.NoError(t, run(context.Background(), args, &stdout, &stderr))
+	require.Equal(t, 4, strings.Count(stdout.String(), "done before, kept"))
+	after, err := os.Stat(filepath.Join(out, "plain14", "last.safetensors"))
+	require.NoError(t, err)
+	require.Equal(t, before.ModTime(), after.ModTime())
+
+	// Other flags into the same folder are refused, naming both.
+	err = run(context.Background(), append(slices.Clone(args), "--seed", "2"), io.Discard, io.Discard)
+	require.ErrorContains(t, err, "was started with other flags")
+
+	// --collect, from a copy holding two of the runs.
+	gathered := t.TempDir()
+	for _, name := range []string{"plain8", "resnet8"} {
+		require.NoError(t, os.CopyFS(filepath.Join(gathered, name), os.DirFS(filepath.Join(out, name))))
+	}
+	stdout.Reset()
+	require.NoError(t, run(context.Background(), []string{"experiment", "fig6", "--depths", "8,14", "--collect", "--out", gathered}, &stdout, &stderr))
+	require.Contains(t, stdout.String(), "not in "+gathered+" (not run yet, or on another machine): plain14, resnet14")
+	require.FileExists(t, filepath.Join(gathered, "errors.png"))
+
+	stdout.Reset()
+	require.NoError(t, run(context.Background(), []string{"experiment", "fig6", "--list"}, &stdout, &stderr))
+	require.Equal(t, "plain20\nplain32\nplain44\nplain56\nresnet20\nresnet32\nresnet44\nresnet56\nresnet110\n", stdout.String())
+	require.ErrorContains(t, run(context.Background(), []string{"experiment", "fig6", "--only", "plain110"}, io.Discard, io.Discard), "not a run")
+}
+
+// TestExperimentResumes: an experiment stopped in its second run (as by
+// Ctrl-C: the run saves and stops) and started again keeps the finished
+// run and resumes the stopped one; every run's checkpoint, curve and
+// metrics then equal those of the experiment run without a stop, bit for
+// bit. The warm-up is on (ending at its first window), so its state is
+// part of what must survive, as is the curve's open window: the stop
+// comes at step 8, inside a window of 3.
+func TestExperimentResumes(t *testing.T) {
+	data := fakeData(t, 80)
+	runs := []experiment.Run{{Name: "resnet8", Model: "resnet8", Group: "ResNet", Depth: 8}, {Name: "plain8", Model: "plain8", Group: "plain", Depth: 8}}
+	shared := []string{"--iters", "20", "--milestones", "50%,75%", "--data", data, "--batch", "8", "--val", "16",
+		"--log-every", "3", "--warmup", "on", "--warmup-below", "1", "--lr", "0.05"}
+	var mu sync.Mutex
+	var trained []string
+	plan := func(dir string, stopIn string, cancel context.CancelFunc) experiment.Plan {
+		return experiment.Plan{Dir: dir, Runs: runs, Args: shared, Log: io.Discard,
+			Train: func(ctx context.Context, args []string, log io.Writer) error {
+				mu.Lock()
+				trained = append(trained, strings.Join(args, " "))
+				mu.Unlock()
+				if cancel != nil && slices.Contains(args, filepath.Join(dir, stopIn)) {
+					log = &cancelAt{w: log, at: "epoch 1 step 8", cancel: cancel}
+				}
+				return run(ctx, args, log, log)
+			}}
+	}
+	whole, stopped := t.TempDir(), t.TempDir()
+	require.NoError(t, plan(whole, "", nil).Execute(context.Background()))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	require.Error(t, plan(stopped, "plain8", cancel).Execute(ctx))
+	_, done, _ := runlog.ReadDone(filepath.Join(stopped, "resnet8"))
+	require.True(t, done)
+	_, done, _ = runlog.ReadDone(filepath.Join(stopped, "plain8"))
+	require.False(t, done)
+	require.Equal(t, "8", stepOf(t, filepath.Join(stopped, "plain8", "last.safetensors")))
+
+	trained = nil
+	require.NoError(t, plan(stopped, "", nil).Execute(context.Background()))
+	require.Len(t, trained, 1, "only the stopped run trains again")
+	require.Contains(t, trained[0], "plain8 --quiet")
+	require.Contains(t, trained[0], "--resume")
+
+	for _, r := range runs {
+		a, err := checkpoint.Load(filepath.Join(whole, r.Name, "last.safetensors"))
+		require.NoError(t, err)
+		b, err := checkpoint.Load(filepath.Join(stopped, r.Name, "last.safetensors"))
+		require.NoError(t, err)
+		require.Equal(t, len(a.Tensors), len(b.Tensors))
+		for i, ta := range a.Tensors {
+			tb := b.Tensors[i]
+			require.Equal(t, ta.Name, tb.Name)
+			for j := range ta.Data {
+				if math.Float32bits(ta.Data[j]) != math.Float32bits(tb.Data[j]) {
+					t.Fatalf("%s: %s[%d] = %v after the stop, %v without", r.Name, ta.Name, j, tb.Data[j], ta.Data[j])
+				}
+			}
+		}
+		ca, _, err := runlog.Points(filepath.Join(whole, r.Name, runlog.CurveFile))
+		require.NoError(t, err)
+		cb, _, err := runlog.Points(filepath.Join(stopped, r.Name, runlog.CurveFile))
+		require.NoError(t, err)
+		require.Equal(t, ca, cb, r.Name)
+		require.Equal(t, 0.01, ca[0].LR, "warming up")
+		require.Equal(t, 0.05, ca[1].LR, "warm-up over after the first window")
+		ea, _, _ := runlog.Epochs(filepath.Join(whole, r.Name, runlog.MetricsFile))
+		eb, _, _ := runlog.Epochs(filepath.Join(stopped, r.Name, runlog.MetricsFile))
+		require.Equal(t, len(ea), len(eb))
+		for i := range ea {
+			ea[i].Seconds, eb[i].Seconds, ea[i].ImagesPS, eb[i].ImagesPS = 0, 0, 0, 0
+		}
+		require.Equal(t, ea, eb, r.Name)
+	}
+}
+
+// cancelAt passes writes through and cancels once it has seen at.
+type cancelAt struct {
+	w      io.Writer
+	at     string
+	seen   bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Write(p []byte) (int, error) {
+	c.seen.Write(p)
+	if strings.Contains(c.seen.String(), c.at) {
+		c.cancel()
+	}
+	return c.w.Write(p)
+}
