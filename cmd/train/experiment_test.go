@@ -165,3 +165,30 @@ func (c *cancelAt) Write(p []byte) (int, error) {
 	}
 	return c.w.Write(p)
 }
+
+// TestExperimentDevices: with --gpus naming a device twice, two runs
+// train at once in this process, and each ends exactly as when the runs
+// take turns.
+func TestExperimentDevices(t *testing.T) {
+	data := fakeData(t, 80)
+	dirs := map[string]string{"": t.TempDir(), "0,0": t.TempDir()}
+	for gpus, dir := range dirs {
+		args := []string{"experiment", "vgg-vs-resnet", "--only", "resnet20,resnet56", "--iters", "4", "--out", dir,
+			"--data", data, "--batch", "8", "--val", "16", "--log-every", "2", "--validate"}
+		if gpus != "" {
+			args = append(args, "--gpus", gpus)
+		}
+		var out bytes.Buffer
+		require.NoError(t, run(context.Background(), args, &out, &out), out.String())
+		if gpus != "" {
+			require.Contains(t, out.String(), "on GPU 0")
+		}
+	}
+	for _, name := range []string{"resnet20", "resnet56"} {
+		a, err := checkpoint.Load(filepath.Join(dirs[""], name, "last.safetensors"))
+		require.NoError(t, err)
+		b, err := checkpoint.Load(filepath.Join(dirs["0,0"], name, "last.safetensors"))
+		require.NoError(t, err)
+		require.Equal(t, a.Tensors, b.Tensors, name)
+	}
+}

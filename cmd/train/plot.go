@@ -14,7 +14,8 @@ import (
 )
 
 // redraw plots the error curves in dir/metrics.jsonl to dir/errors.png,
-// in the manner of the paper's Fig. 6: training error dashed, validation
+// in the manner of the paper's Fig. 6: training error dashed (every
+// --log-every steps from curve.jsonl where it is there), validation
 // (and test) error bold, against iterations. Damaged lines are skipped,
 // with a warning to warn.
 func redraw(dir string, warn io.Writer) error {
@@ -26,6 +27,7 @@ func redraw(dir string, warn io.Writer) error {
 	if skipped > 0 {
 		fmt.Fprintf(warn, "warning: plot: skipped %d damaged line(s) of %s\n", skipped, path)
 	}
+	curve, _, _ := runlog.Points(filepath.Join(dir, runlog.CurveFile))
 	p := plot.New()
 	p.Title.Text = "CIFAR-10 error"
 	p.X.Label.Text = "iterations"
@@ -46,6 +48,13 @@ func redraw(dir string, warn io.Writer) error {
 		for _, m := range all {
 			if v := s.value(m); v != nil {
 				pts = append(pts, plotter.XY{X: float64(m.Step), Y: 100 * *v})
+			}
+		}
+		if s.name == "train" && len(curve) > 0 {
+			// Every --log-every steps rather than every epoch.
+			pts = pts[:0]
+			for _, c := range curve {
+				pts = append(pts, plotter.XY{X: float64(c.Step), Y: 100 * c.TrainErr})
 			}
 		}
 		if len(pts) == 0 {
