@@ -26,6 +26,7 @@ type Result struct {
 	Params     int     // trained parameters
 	FLOPs      float64 // a forward pass's, per image
 	SecPerStep float64 // training time per step (evaluation excluded)
+	PerEpoch   int     // steps in an epoch (0: unknown until the run is done)
 	Curve      []runlog.Point
 	Epochs     []runlog.Epoch
 }
@@ -45,11 +46,11 @@ func Collect(dir string, runs []Run) ([]Result, error) {
 		}
 		res := Result{Run: r, Curve: curve}
 		res.Epochs, _, _ = runlog.Epochs(filepath.Join(rd, runlog.MetricsFile))
-		if _, ok, err := runlog.ReadDone(rd); err != nil {
+		done, ok, err := runlog.ReadDone(rd)
+		if err != nil {
 			return nil, fmt.Errorf("run %s: %w", r.Name, err)
-		} else {
-			res.Done = ok
 		}
+		res.Done, res.PerEpoch = ok, done.StepsPerEpoch
 		if len(curve) > 0 {
 			res.Steps = curve[len(curve)-1].Step
 		}
@@ -152,8 +153,8 @@ func pct(x float64) string {
 // deepest net's training error is above the shallowest's at the same step
 // (the degradation problem of plain nets).
 func Table(w io.Writer, d Def, results []Result) {
-	fmt.Fprintf(w, "| run | layers | params | paper params | MFLOPs/image | steps | s/step | train err (last %d steps) | val err | test err | paper test err |\n", Tail)
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "| run | layers | params | paper params | MFLOPs/image | steps | s/step | s/epoch | train err (last %d steps) | val err | test err | paper test err |\n", Tail)
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		val, test := r.held()
 		tr, _ := r.TrainErr(r.Steps, Tail)
@@ -168,8 +169,12 @@ func Table(w io.Writer, d Def, results []Result) {
 		if !r.Done {
 			steps += " (running)"
 		}
-		fmt.Fprintf(w, "| %s | %d | %.2fM | %s | %.1f | %s | %.2f | %s | %s | %s | %s |\n", r.Name, r.Depth,
-			float64(r.Params)/1e6, paperParams, r.FLOPs/1e6, steps, r.SecPerStep, pct(tr), pct(val), pct(test), paper)
+		epoch := "-"
+		if r.PerEpoch > 0 && r.SecPerStep > 0 {
+			epoch = fmt.Sprintf("%.0f", r.SecPerStep*float64(r.PerEpoch))
+		}
+		fmt.Fprintf(w, "| %s | %d | %.2fM | %s | %.1f | %s | %.2f | %s | %s | %s | %s | %s |\n", r.Name, r.Depth,
+			float64(r.Params)/1e6, paperParams, r.FLOPs/1e6, steps, r.SecPerStep, epoch, pct(tr), pct(val), pct(test), paper)
 	}
 	for _, g := range groups(results) {
 		if len(g) < 2 {

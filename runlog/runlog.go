@@ -51,7 +51,8 @@ type Point struct {
 
 // Done is done.json: the run reached its last step.
 type Done struct {
-	Steps int `json:"steps"`
+	Steps         int `json:"steps"`
+	StepsPerEpoch int `json:"steps_per_epoch"`
 }
 
 // Append appends v to path as one JSON line.

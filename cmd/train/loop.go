@@ -227,7 +227,7 @@ func (s *session) loop(ctx context.Context, start int) error {
 	o := s.o
 	if start >= s.total {
 		fmt.Fprintf(s.out, "nothing to do: the run is at step %d of %d\n", start, s.total)
-		return runlog.MarkDone(s.dir, runlog.Done{Steps: start})
+		return runlog.MarkDone(s.dir, runlog.Done{Steps: start, StepsPerEpoch: s.loader.StepsPerEpoch()})
 	}
 	// A finished run taken further (--resume with more steps) is not
 	// done until it ends again.
@@ -402,7 +402,7 @@ func (s *session) endEpoch(step, epoch int, ep *epochStats) error {
 }
 
 func (s *session) summary(start, end int, wall time.Duration) error {
-	if err := runlog.MarkDone(s.dir, runlog.Done{Steps: end}); err != nil {
+	if err := runlog.MarkDone(s.dir, runlog.Done{Steps: end, StepsPerEpoch: s.loader.StepsPerEpoch()}); err != nil {
 		return fmt.Errorf("marking the run done: %w", err)
 	}
 	images := float64(end-start) * float64(s.o.batch)
