@@ -99,7 +99,10 @@ func parseExperiment(args []string, stderr io.Writer) (*expOptions, error) {
 		if f == nil {
 			f = tf.Lookup(name)
 		}
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && f != nil && !(ok && b.IsBoolFlag()) && len(rest) > 1 {
+		if f == nil || hasValue || len(rest) < 2 {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !(ok && b.IsBoolFlag()) {
 			rest = rest[1:]
 			*to = append(*to, rest[0])
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"io"
 	"math"
 	"os"
@@ -191,4 +192,36 @@ func TestExperimentDevices(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, a.Tensors, b.Tensors, name)
 	}
+}
+
+// TestExperimentFlags: bad flags are refused before anything trains,
+// naming the flag; -h prints the experiments.
+func TestExperimentFlags(t *testing.T) {
+	cases := map[string]string{
+		"":                      "name one: fig6, table6, vgg-vs-resnet",
+		"fig7":                  `no experiment "fig7"`,
+		"fig6 --bogus":          "unknown flag --bogus",
+		"fig6 --gpu 1":          "use --gpus",
+		"fig6 --out":            "flag needs an argument",
+		"fig6 --resume":         "the experiment's to set for each run",
+		"fig6 --model vgg11":    "the experiment's to set for each run",
+		"fig6 --depths 21":      "--depths: 21 is not 6n+2",
+		"fig6 --gpus a":         "--gpus",
+		"fig6 --iters 0":        "--iters 0",
+		"fig6 --epochs -1":      "--epochs -1",
+		"fig6 --lr -1":          "the runs' flags: --lr -1",
+		"fig6 --data":           "flag needs an argument: -data",
+		"fig6 --warmup maybe":   "--warmup",
+		"fig6 --only resnet21":  "not a run of this experiment",
+		"fig6 --milestones 1.5": "--milestones",
+		"fig6 stray":            `unexpected argument "stray"`,
+	}
+	for args, want := range cases {
+		err := run(context.Background(), append([]string{"experiment"}, strings.Fields(args)...), io.Discard, io.Discard)
+		require.ErrorContains(t, err, want, args)
+	}
+	var help bytes.Buffer
+	require.ErrorIs(t, run(context.Background(), []string{"experiment", "fig6", "-h"}, io.Discard, &help), flag.ErrHelp)
+	require.Contains(t, help.String(), "vgg-vs-resnet")
+	require.ErrorIs(t, run(context.Background(), []string{"experiment", "--help"}, io.Discard, &help), flag.ErrHelp)
 }
