@@ -93,7 +93,10 @@ func Select(runs []Run, only []string) ([]Run, error) {
 		return runs, nil
 	}
 	var out []Run
-	for _, name := range only {
+	for k, name := range only {
+		if slices.Contains(only[:k], name) {
+			return nil, fmt.Errorf("--only names %s twice", name)
+		}
 		i := slices.IndexFunc(runs, func(r Run) bool { return r.Name == name })
 		if i < 0 {
 			names := make([]string, len(runs))

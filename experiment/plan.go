@@ -37,9 +37,11 @@ const (
 	logFile  = "train.log" // its output
 )
 
-// args are run r's train flags, but for the device and --resume.
-func (p Plan) args(r Run) []string {
-	return append([]string{"--model", r.Model, "--out", filepath.Join(p.Dir, r.Name), "--quiet"}, p.Args...)
+// flags are run r's train flags, recorded in its folder: all but the
+// folder itself (which may be reached by another path on another day),
+// the device and --resume.
+func (p Plan) flags(r Run) []string {
+	return append([]string{"--model", r.Model, "--quiet"}, p.Args...)
 }
 
 // start says how run r starts: "" when it is done (kept), else the flag
@@ -47,7 +49,7 @@ func (p Plan) args(r Run) []string {
 // aborted start may have left). A run begun with other flags is an error.
 func (p Plan) start(r Run) (string, error) {
 	dir := filepath.Join(p.Dir, r.Name)
-	want := p.args(r)
+	want := p.flags(r)
 	b, err := os.ReadFile(filepath.Join(dir, argsFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -98,6 +100,8 @@ func (p Plan) Execute(ctx context.Context) error {
 		}
 		jobs = append(jobs, job{i, r, flag})
 	}
+	// Runs on several devices report at once.
+	p.Log = &lockedWriter{w: p.Log}
 	devices := p.GPUs
 	if len(devices) == 0 {
 		devices = []int{-1}
@@ -120,11 +124,13 @@ func (p Plan) Execute(ctx context.Context) error {
 			}
 		}()
 	}
+feed:
 	for _, j := range jobs {
-		if ctx.Err() != nil {
-			break
+		select {
+		case queue <- j:
+		case <-ctx.Done():
+			break feed
 		}
-		queue <- j
 	}
 	close(queue)
 	wg.Wait()
@@ -137,7 +143,7 @@ func (p Plan) Execute(ctx context.Context) error {
 // train runs one run on device dev (-1: train's default).
 func (p Plan) train(ctx context.Context, i int, r Run, flag string, dev int) error {
 	dir := filepath.Join(p.Dir, r.Name)
-	args := append(p.args(r), flag)
+	args := append(p.flags(r), "--out", dir, flag)
 	on := ""
 	if dev >= 0 {
 		args = append(args, "--gpu", strconv.Itoa(dev))
@@ -160,4 +166,16 @@ func (p Plan) train(ctx context.Context, i int, r Run, flag string, dev int) err
 		fmt.Fprintf(p.Log, "[%d/%d] %s: done: %s\n", i+1, len(p.Runs), r.Name, res[0].Brief())
 	}
 	return nil
+}
+
+// lockedWriter serialises writes from concurrent runs.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }

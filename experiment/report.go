@@ -153,7 +153,7 @@ func pct(x float64) string {
 // deepest net's training error is above the shallowest's at the same step
 // (the degradation problem of plain nets).
 func Table(w io.Writer, d Def, results []Result) {
-	fmt.Fprintf(w, "| run | layers | params | paper params | MFLOPs/image | steps | s/step | s/epoch | train err (last %d steps) | val err | test err | paper test err |\n", Tail)
+	fmt.Fprintf(w, "| run | layers | params | paper params | MFLOPs/image | steps | s/step | s/epoch | train err (last %d+ steps) | val err | test err | paper test err |\n", Tail)
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		val, test := r.held()

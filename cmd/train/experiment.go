@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -118,7 +119,10 @@ func parseExperiment(args []string, stderr io.Writer) (*expOptions, error) {
 		if e.depths, err = parseList(*depths); err != nil {
 			return nil, fmt.Errorf("--depths: %w", err)
 		}
-		for _, d := range e.depths {
+		for i, d := range e.depths {
+			if slices.Contains(e.depths[:i], d) {
+				return nil, fmt.Errorf("--depths: %d twice", d)
+			}
 			if d < 8 || (d-2)%6 != 0 {
 				return nil, fmt.Errorf("--depths: %d is not 6n+2 (20, 32, 44, 56, 110)", d)
 			}
@@ -149,10 +153,6 @@ func parseExperiment(args []string, stderr io.Writer) (*expOptions, error) {
 		budget = append(budget, "--milestones", "50%,75%")
 	}
 	e.shared = append(budget, e.shared...)
-	// The runs' flags fail here, not an hour in.
-	if _, err := parse(e.shared, io.Discard); err != nil {
-		return nil, fmt.Errorf("experiment: the runs' flags: %w", err)
-	}
 	return e, nil
 }
 
@@ -191,6 +191,12 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	// Each run's flags fail here, not an hour in.
+	for _, r := range runs {
+		if _, err := parse(append([]string{"--model", r.Model}, e.shared...), io.Discard); err != nil {
+			return fmt.Errorf("experiment: run %s: %w", r.Name, err)
+		}
+	}
 	if e.list {
 		for _, r := range runs {
 			fmt.Fprintln(stdout, r.Name)
@@ -206,8 +212,11 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 			fmt.Fprintf(stdout, "experiment interrupted; run the same command again to continue it\n")
 			return &interrupted{}
 		}
-		if err != nil {
-			fmt.Fprintf(stderr, "train: %v\n", err)
+		if len(e.only) > 0 {
+			// One machine's share of a sweep: the table and plot are
+			// drawn once the folders are gathered (--collect).
+			fmt.Fprintf(stdout, "done here; draw the table and plot with --collect once every run's folder is in %s\n", e.out)
+			return err
 		}
 	}
 	return errors.Join(err, report(def, runs, e.out, stdout))

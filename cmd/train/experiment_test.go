@@ -56,6 +56,12 @@ func TestExperiment(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, before.ModTime(), after.ModTime())
 
+	// One machine's share of a sweep draws nothing.
+	stdout.Reset()
+	require.NoError(t, run(context.Background(), append(slices.Clone(args), "--only", "plain8"), &stdout, &stderr))
+	require.Contains(t, stdout.String(), "done here; draw the table and plot with --collect")
+	require.NotContains(t, stdout.String(), "| plain8 |")
+
 	// Other flags into the same folder are refused, naming both.
 	err = run(context.Background(), append(slices.Clone(args), "--seed", "2"), io.Discard, io.Discard)
 	require.ErrorContains(t, err, "was started with other flags")
@@ -90,23 +96,34 @@ func TestExperimentResumes(t *testing.T) {
 		"--log-every", "3", "--warmup", "on", "--warmup-below", "1", "--lr", "0.05"}
 	var mu sync.Mutex
 	var trained []string
-	plan := func(dir string, stopIn string, cancel context.CancelFunc) experiment.Plan {
+	// plan stops run stopIn when its output shows at.
+	plan := func(dir, stopIn, at string, cancel context.CancelFunc) experiment.Plan {
 		return experiment.Plan{Dir: dir, Runs: runs, Args: shared, Log: io.Discard,
 			Train: func(ctx context.Context, args []string, log io.Writer) error {
 				mu.Lock()
 				trained = append(trained, strings.Join(args, " "))
 				mu.Unlock()
 				if cancel != nil && slices.Contains(args, filepath.Join(dir, stopIn)) {
-					log = &cancelAt{w: log, at: "epoch 1 step 8", cancel: cancel}
+					log = &cancelAt{w: log, at: at, cancel: cancel}
 				}
 				return run(ctx, args, log, log)
 			}}
 	}
 	whole, stopped := t.TempDir(), t.TempDir()
-	require.NoError(t, plan(whole, "", nil).Execute(context.Background()))
+	require.NoError(t, plan(whole, "", "", nil).Execute(context.Background()))
 
+	// First stop: in resnet8 at step 3, inside its first epoch, just as
+	// the warm-up ends.
 	ctx, cancel := context.WithCancel(context.Background())
-	require.Error(t, plan(stopped, "plain8", cancel).Execute(ctx))
+	require.Error(t, plan(stopped, "resnet8", "warm-up over at step 3", cancel).Execute(ctx))
+	require.Equal(t, "3", stepOf(t, filepath.Join(stopped, "resnet8", "last.safetensors")))
+	require.NoFileExists(t, filepath.Join(stopped, "plain8", "last.safetensors"), "no run starts after the stop")
+	// Second: in plain8 at step 8, inside a window of the curve.
+	trained = nil
+	ctx, cancel = context.WithCancel(context.Background())
+	require.Error(t, plan(stopped, "plain8", "epoch 1 step 8", cancel).Execute(ctx))
+	require.Contains(t, trained[0], "resnet8 --quiet")
+	require.Contains(t, trained[0], "--resume")
 	_, done, _ := runlog.ReadDone(filepath.Join(stopped, "resnet8"))
 	require.True(t, done)
 	_, done, _ = runlog.ReadDone(filepath.Join(stopped, "plain8"))
@@ -114,7 +131,7 @@ func TestExperimentResumes(t *testing.T) {
 	require.Equal(t, "8", stepOf(t, filepath.Join(stopped, "plain8", "last.safetensors")))
 
 	trained = nil
-	require.NoError(t, plan(stopped, "", nil).Execute(context.Background()))
+	require.NoError(t, plan(stopped, "", "", nil).Execute(context.Background()))
 	require.Len(t, trained, 1, "only the stopped run trains again")
 	require.Contains(t, trained[0], "plain8 --quiet")
 	require.Contains(t, trained[0], "--resume")
@@ -198,23 +215,27 @@ func TestExperimentDevices(t *testing.T) {
 // naming the flag; -h prints the experiments.
 func TestExperimentFlags(t *testing.T) {
 	cases := map[string]string{
-		"":                      "name one: fig6, table6, vgg-vs-resnet",
-		"fig7":                  `no experiment "fig7"`,
-		"fig6 --bogus":          "unknown flag --bogus",
-		"fig6 --gpu 1":          "use --gpus",
-		"fig6 --out":            "flag needs an argument",
-		"fig6 --resume":         "the experiment's to set for each run",
-		"fig6 --model vgg11":    "the experiment's to set for each run",
-		"fig6 --depths 21":      "--depths: 21 is not 6n+2",
-		"fig6 --gpus a":         "--gpus",
-		"fig6 --iters 0":        "--iters 0",
-		"fig6 --epochs -1":      "--epochs -1",
-		"fig6 --lr -1":          "the runs' flags: --lr -1",
-		"fig6 --data":           "flag needs an argument: -data",
-		"fig6 --warmup maybe":   "--warmup",
-		"fig6 --only resnet21":  "not a run of this experiment",
-		"fig6 --milestones 1.5": "--milestones",
-		"fig6 stray":            `unexpected argument "stray"`,
+		"":                            "name one: fig6, table6, vgg-vs-resnet",
+		"fig7":                        `no experiment "fig7"`,
+		"fig6 --bogus":                "unknown flag --bogus",
+		"fig6 --gpu 1":                "use --gpus",
+		"fig6 --out":                  "flag needs an argument",
+		"fig6 --resume":               "the experiment's to set for each run",
+		"fig6 --model vgg11":          "the experiment's to set for each run",
+		"fig6 --depths 21":            "--depths: 21 is not 6n+2",
+		"fig6 --gpus a":               "--gpus",
+		"fig6 --iters 0":              "--iters 0",
+		"fig6 --epochs -1":            "--epochs -1",
+		"fig6 --lr -1":                "run plain20: --lr -1",
+		"fig6 --data":                 "flag needs an argument: -data",
+		"fig6 --warmup maybe":         "--warmup",
+		"fig6 --only resnet21":        "not a run of this experiment",
+		"fig6 --milestones 1.5":       "--milestones",
+		"fig6 stray":                  `unexpected argument "stray"`,
+		"fig6 --depths 20,20":         "--depths: 20 twice",
+		"fig6 --only plain20,plain20": "--only names plain20 twice",
+		"fig6 --shortcut B":           "run plain20: --shortcut B",
+		"fig6 --milestones NaN%":      "--milestones",
 	}
 	for args, want := range cases {
 		err := run(context.Background(), append([]string{"experiment"}, strings.Fields(args)...), io.Discard, io.Discard)

@@ -41,8 +41,9 @@ type session struct {
 	best    float64 // best validation accuracy so far
 	total   int     // steps in the run
 	sched   schedule
-	rolled  int    // rollbacks so far
-	window  window // the training figures since the last point of the curve
+	rolled  int        // rollbacks so far
+	window  window     // the training figures since the last point of the curve
+	ep      epochStats // the current epoch's
 }
 
 // window sums a stretch of steps' training figures for the curve.
@@ -214,14 +215,21 @@ func (s *session) open() error {
 	return nil
 }
 
-// epochStats accumulates one epoch's training figures.
+// epochStats accumulates one epoch's training figures. A checkpoint taken
+// inside an epoch keeps them, so that a resumed run reports the epoch as
+// an uninterrupted one would.
 type epochStats struct {
 	loss    float64
 	correct int
 	images  int
-	start   time.Time
 	firstLR float64
+	prior   float64   // training seconds before the run resumed
+	start   time.Time // when training (re)started in this epoch
+	open    bool      // the figures belong to an epoch begun
 }
+
+// seconds is the epoch's training time so far.
+func (e *epochStats) seconds() float64 { return e.prior + time.Since(e.start).Seconds() }
 
 func (s *session) loop(ctx context.Context, start int) error {
 	o := s.o
@@ -242,7 +250,11 @@ func (s *session) loop(ctx context.Context, start int) error {
 		bar = newProgress(s.errOut, start, s.total)
 	}
 	runStart := time.Now()
-	ep := epochStats{start: time.Now(), firstLR: s.lrAt(start)}
+	if !s.ep.open {
+		s.ep = epochStats{firstLR: s.lrAt(start), open: true}
+	}
+	s.ep.start = time.Now()
+	ep := &s.ep
 	per := s.loader.StepsPerEpoch()
 	step := start
 	for b := range batches {
@@ -269,10 +281,14 @@ func (s *session) loop(ctx context.Context, start int) error {
 			s.printProfile()
 		}
 		if step%per == 0 || step == s.total {
-			if err := s.endEpoch(step, (step-1)/per+1, &ep); err != nil {
+			ended := *ep
+			ended.prior = ended.seconds()
+			*ep = epochStats{firstLR: s.lrAt(step), open: true}
+			if err := s.endEpoch(step, (step-1)/per+1, &ended); err != nil {
 				return err
 			}
-			ep = epochStats{start: time.Now(), firstLR: s.lrAt(step)}
+			ep.start = time.Now() // evaluation and saving are not training
+
 		}
 		if ctx.Err() != nil {
 			if err := s.save(s.lastPath(), step); err != nil {
@@ -360,7 +376,7 @@ func (s *session) curve(step int, loss float64, correct int, lr float64) error {
 }
 
 func (s *session) endEpoch(step, epoch int, ep *epochStats) error {
-	secs := time.Since(ep.start).Seconds()
+	secs := ep.prior
 	m := runlog.Epoch{Epoch: epoch, Step: step, LR: ep.firstLR, TrainLoss: ep.loss / float64(ep.images),
 		TrainErr: 1 - float64(ep.correct)/float64(ep.images), Seconds: secs, ImagesPS: float64(ep.images) / secs}
 	var err error

@@ -107,8 +107,9 @@ func (s *session) save(path string, step int) error {
 	meta["best_val_acc"] = strconv.FormatFloat(s.best, 'g', -1, 64)
 	meta["lr_scale"] = strconv.FormatFloat(s.sched.scale, 'g', -1, 64)
 	meta["warmup_end"] = strconv.Itoa(s.sched.warmEnd)
-	w := s.window
-	meta["window"] = fmt.Sprintf("%d %d %d %s", w.steps, w.correct, w.images, strconv.FormatFloat(w.loss, 'g', -1, 64))
+	w, e, g := s.window, s.ep, func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	meta["window"] = fmt.Sprintf("%d %d %d %s", w.steps, w.correct, w.images, g(w.loss))
+	meta["epoch_so_far"] = fmt.Sprintf("%d %d %s %s %s", e.images, e.correct, g(e.loss), g(e.firstLR), g(e.seconds()))
 	f, err := s.model.Checkpoint(st, s.opt, meta)
 	if err != nil {
 		return err
@@ -122,26 +123,37 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// restoreWindow takes the warm-up's end and the curve's open window from
-// a checkpoint's metadata, so that a resumed run continues exactly
-// (checkpoints older than them start a fresh window).
+// restoreWindow takes the warm-up's end, the curve's open window and the
+// epoch's figures so far from a checkpoint's metadata, so that a resumed
+// run continues exactly. A checkpoint older than them starts a fresh
+// window and epoch figures; its run had no warm-up.
 func (s *session) restoreWindow(meta map[string]string) error {
+	s.window, s.ep = window{}, epochStats{}
 	if v, ok := meta["warmup_end"]; ok {
 		end, err := strconv.Atoi(v)
 		if err != nil || end < -1 {
 			return fmt.Errorf("warmup_end %q is not a step", v)
 		}
 		s.sched.warmEnd = end
+	} else {
+		s.sched.warmEnd = 0
 	}
-	v, ok := meta["window"]
-	if !ok {
-		return nil
+	if v, ok := meta["window"]; ok {
+		w := &s.window
+		if n, err := fmt.Sscanf(v, "%d %d %d %g", &w.steps, &w.correct, &w.images, &w.loss); n != 4 || err != nil ||
+			w.steps < 0 || w.correct < 0 || w.images < w.correct || !finite(w.loss) {
+			*w = window{}
+			return fmt.Errorf("window %q is not the curve's state", v)
+		}
 	}
-	w := &s.window
-	if n, err := fmt.Sscanf(v, "%d %d %d %g", &w.steps, &w.correct, &w.images, &w.loss); n != 4 || err != nil ||
-		w.steps < 0 || w.correct < 0 || w.images < w.correct || !finite(w.loss) {
-		*w = window{}
-		return fmt.Errorf("window %q is not the curve's state", v)
+	if v, ok := meta["epoch_so_far"]; ok {
+		e := &s.ep
+		if n, err := fmt.Sscanf(v, "%d %d %g %g %g", &e.images, &e.correct, &e.loss, &e.firstLR, &e.prior); n != 5 || err != nil ||
+			e.images < e.correct || e.correct < 0 || !finite(e.loss) || !finite(e.firstLR) || !finite(e.prior) {
+			*e = epochStats{}
+			return fmt.Errorf("epoch_so_far %q is not an epoch's figures", v)
+		}
+		e.open = e.images > 0
 	}
 	return nil
 }

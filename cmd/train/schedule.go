@@ -63,7 +63,7 @@ func parseMilestones(spec string) ([]milestone, error) {
 		}
 		num, pct := strings.CutSuffix(f, "%")
 		v, err := strconv.ParseFloat(num, 64)
-		if err != nil || v < 0 || math.IsInf(v, 0) || (!pct && v != math.Trunc(v)) || (pct && v > 100) {
+		if err != nil || !(v >= 0) || (!pct && (v != math.Trunc(v) || v > math.MaxInt32)) || (pct && v > 100) {
 			return nil, fmt.Errorf("%q is neither a step nor a percentage of the run (such as 50%%)", f)
 		}
 		out = append(out, milestone{v, pct})

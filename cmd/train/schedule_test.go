@@ -60,7 +60,7 @@ func TestMilestones(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int{150, 225, 1000}, resolve(ms, 300))
 	require.Equal(t, []int{32000, 48000, 1000}, resolve(ms, 64000))
-	for _, bad := range []string{"x", "-1", "150%", "1.5", "%"} {
+	for _, bad := range []string{"x", "-1", "150%", "1.5", "%", "NaN%", "NaN", "1e30", "Inf"} {
 		_, err := parseMilestones(bad)
 		require.Error(t, err, bad)
 	}
