@@ -63,10 +63,13 @@ func Plot(path string, results []Result) error {
 				}
 				l.Color, l.Width, pts.Color, pts.Radius = c, vg.Points(2.2), c, vg.Points(2.5)
 				p.Add(l, pts)
-				p.Legend.Add(r.Name+" held-out", l)
+				p.Legend.Add(r.Name+" "+heldName(r), l)
 			}
 		}
-		p.Legend.Top = true
+		// Error curves fall from the top left: the legend goes bottom
+		// left, below them, on an axis that ends at 100%.
+		p.Legend.Left = true
+		p.Y.Max = 100
 		row[i] = p
 	}
 	const w, h = 5 * vg.Inch, 4 * vg.Inch
@@ -85,4 +88,14 @@ func Plot(path string, results []Result) error {
 		return fmt.Errorf("plot: %w", err)
 	}
 	return f.Close()
+}
+
+// heldName says which held-out error a run's bold line is.
+func heldName(r Result) string {
+	for _, e := range r.Epochs {
+		if e.TestErr != nil {
+			return "test"
+		}
+	}
+	return "val"
 }

@@ -23,7 +23,7 @@ func TestGPUMatchesCPU(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		shortcut byte
-	}{{"resnet20", 'A'}, {"resnet8", 'B'}, {"plain8", 'A'}, {"alexnet", 'A'},
+	}{{"resnet20", 'A'}, {"resnet56", 'A'}, {"resnet8", 'B'}, {"plain8", 'A'}, {"alexnet", 'A'},
 		{"vgg11", 'A'}, {"vgg13", 'A'}, {"vgg16", 'A'}, {"vgg19", 'A'}} {
 		t.Run(tc.name+string(tc.shortcut), func(t *testing.T) {
 			m, err := ByName(tc.name, Options{Shortcut: tc.shortcut, Classes: 10})
