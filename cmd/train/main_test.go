@@ -199,3 +199,18 @@ func TestInterrupt(t *testing.T) {
 	require.Contains(t, sink.String(), "interrupted before training began; nothing was written")
 	require.NoFileExists(t, filepath.Join(out, "last.safetensors"))
 }
+
+// TestAllImagesWithTestSet: with a test set and no --val, train uses
+// every training image and says so, as the paper's final runs did; --val
+// still holds images out.
+func TestAllImagesWithTestSet(t *testing.T) {
+	data := fakeData(t, 40)
+	var out bytes.Buffer
+	args := []string{"--data", data, "--batch", "8", "--depth", "8", "--quiet", "--iters", "1", "--out", t.TempDir()}
+	require.NoError(t, run(context.Background(), args, &out, &out), out.String())
+	require.Contains(t, out.String(), "a test set is present: training on all the training images")
+	require.Contains(t, out.String(), "40 training, 0 validation, 32 test images")
+	out.Reset()
+	require.NoError(t, run(context.Background(), append(args[:len(args)-1], t.TempDir(), "--val", "8"), &out, &out), out.String())
+	require.Contains(t, out.String(), "32 training, 8 validation, 32 test images")
+}
