@@ -45,20 +45,26 @@ func (p Plan) flags(r Run) []string {
 }
 
 // start says how run r starts: "" when it is done (kept), else the flag
-// that starts it: --resume, or --overwrite for a new run (clearing what an
-// aborted start may have left). A run begun with other flags is an error.
+// that starts it: --resume for a run with a checkpoint, or --overwrite
+// for one without (clearing what a start that failed before its first
+// checkpoint may have left; such a start may have had other flags). A
+// checkpointed run begun with other flags, or not by an experiment, is an
+// error.
 func (p Plan) start(r Run) (string, error) {
 	dir := filepath.Join(p.Dir, r.Name)
 	want := p.flags(r)
-	b, err := os.ReadFile(filepath.Join(dir, argsFile))
-	switch {
-	case errors.Is(err, os.ErrNotExist):
+	if _, err := os.Stat(filepath.Join(dir, "last.safetensors")); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", err
 		}
 		b, _ := json.Marshal(want)
 		return "--overwrite", os.WriteFile(filepath.Join(dir, argsFile), b, 0o644)
-	case err != nil:
+	}
+	b, err := os.ReadFile(filepath.Join(dir, argsFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%s holds a run that no experiment started (no %s): use another --out", dir, argsFile)
+	}
+	if err != nil {
 		return "", err
 	}
 	var had []string
@@ -72,10 +78,7 @@ func (p Plan) start(r Run) (string, error) {
 	if _, ok, err := runlog.ReadDone(dir); err != nil || ok {
 		return "", err
 	}
-	if _, err := os.Stat(filepath.Join(dir, "last.safetensors")); err == nil {
-		return "--resume", nil
-	}
-	return "--overwrite", nil
+	return "--resume", nil
 }
 
 // Execute trains the plan's runs that are not done, one per device at a

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/vknn/vknn/experiment"
+	"github.com/vknn/vknn/gpu"
 )
 
 // expOptions are train experiment's own flags; the others go to every run.
@@ -203,8 +204,19 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		return nil
 	}
+	if len(e.gpus) > 0 && !e.collect && !hasFlag(e.shared, "cpu") {
+		devs, err := gpu.Devices()
+		if err != nil {
+			return err
+		}
+		for _, g := range e.gpus {
+			if g >= len(devs) {
+				return fmt.Errorf("--gpus: device %d is out of range: %d device(s) found (train --list-gpus)", g, len(devs))
+			}
+		}
+	}
 	if !e.collect {
-		fmt.Fprintf(stdout, "experiment %s: %d runs in %s, each with: %s\n", e.name, len(runs), e.out, strings.Join(e.shared, " "))
+		fmt.Fprintf(stdout, "experiment %s: %d run(s) in %s, each with: %s\n", e.name, len(runs), e.out, strings.Join(e.shared, " "))
 		plan := experiment.Plan{Dir: e.out, Runs: runs, Args: e.shared, GPUs: e.gpus, Log: stdout,
 			Train: func(ctx context.Context, args []string, log io.Writer) error { return run(ctx, args, log, log) }}
 		err = plan.Execute(ctx)

@@ -30,6 +30,11 @@ func TestExperiment(t *testing.T) {
 	args := []string{"experiment", "fig6", "--depths", "8,14", "--iters", "6", "--out", out,
 		"--data", data, "--batch", "8", "--val", "16", "--log-every", "2", "--validate"}
 	var stdout, stderr bytes.Buffer
+	// A first try that fails before any checkpoint (a wrong --data) does
+	// not bind the folders to its flags.
+	bad := slices.Clone(args)
+	bad[slices.Index(bad, "--data")+1] = filepath.Join(t.TempDir(), "missing.tar.gz")
+	require.Error(t, run(context.Background(), bad, io.Discard, io.Discard))
 	require.NoError(t, run(context.Background(), args, &stdout, &stderr), "%s\n%s", stdout.String(), stderr.String())
 	t.Log(stdout.String())
 	for _, name := range []string{"plain8", "plain14", "resnet8", "resnet14"} {
@@ -137,20 +142,7 @@ func TestExperimentResumes(t *testing.T) {
 	require.Contains(t, trained[0], "--resume")
 
 	for _, r := range runs {
-		a, err := checkpoint.Load(filepath.Join(whole, r.Name, "last.safetensors"))
-		require.NoError(t, err)
-		b, err := checkpoint.Load(filepath.Join(stopped, r.Name, "last.safetensors"))
-		require.NoError(t, err)
-		require.Equal(t, len(a.Tensors), len(b.Tensors))
-		for i, ta := range a.Tensors {
-			tb := b.Tensors[i]
-			require.Equal(t, ta.Name, tb.Name)
-			for j := range ta.Data {
-				if math.Float32bits(ta.Data[j]) != math.Float32bits(tb.Data[j]) {
-					t.Fatalf("%s: %s[%d] = %v after the stop, %v without", r.Name, ta.Name, j, tb.Data[j], ta.Data[j])
-				}
-			}
-		}
+		sameCheckpoints(t, filepath.Join(whole, r.Name, "last.safetensors"), filepath.Join(stopped, r.Name, "last.safetensors"))
 		ca, _, err := runlog.Points(filepath.Join(whole, r.Name, runlog.CurveFile))
 		require.NoError(t, err)
 		cb, _, err := runlog.Points(filepath.Join(stopped, r.Name, runlog.CurveFile))
@@ -203,11 +195,27 @@ func TestExperimentDevices(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"resnet20", "resnet56"} {
-		a, err := checkpoint.Load(filepath.Join(dirs[""], name, "last.safetensors"))
-		require.NoError(t, err)
-		b, err := checkpoint.Load(filepath.Join(dirs["0,0"], name, "last.safetensors"))
-		require.NoError(t, err)
-		require.Equal(t, a.Tensors, b.Tensors, name)
+		sameCheckpoints(t, filepath.Join(dirs[""], name, "last.safetensors"), filepath.Join(dirs["0,0"], name, "last.safetensors"))
+	}
+}
+
+// sameCheckpoints requires two checkpoints' tensors to be equal bit for bit.
+func sameCheckpoints(t *testing.T, pathA, pathB string) {
+	t.Helper()
+	a, err := checkpoint.Load(pathA)
+	require.NoError(t, err)
+	b, err := checkpoint.Load(pathB)
+	require.NoError(t, err)
+	require.Equal(t, len(a.Tensors), len(b.Tensors))
+	for i, ta := range a.Tensors {
+		tb := b.Tensors[i]
+		require.Equal(t, ta.Name, tb.Name)
+		require.Equal(t, ta.Shape, tb.Shape, ta.Name)
+		for j := range ta.Data {
+			if math.Float32bits(ta.Data[j]) != math.Float32bits(tb.Data[j]) {
+				t.Fatalf("%s[%d]: %v in %s, %v in %s", ta.Name, j, ta.Data[j], pathA, tb.Data[j], pathB)
+			}
+		}
 	}
 }
 
@@ -231,6 +239,7 @@ func TestExperimentFlags(t *testing.T) {
 		"fig6 --warmup maybe":         "--warmup",
 		"fig6 --only resnet21":        "not a run of this experiment",
 		"fig6 --milestones 1.5":       "--milestones",
+		"fig6 --gpus 7":               "--gpus: device 7 is out of range",
 		"fig6 stray":                  `unexpected argument "stray"`,
 		"fig6 --depths 20,20":         "--depths: 20 twice",
 		"fig6 --only plain20,plain20": "--only names plain20 twice",

@@ -225,7 +225,6 @@ type epochStats struct {
 	firstLR float64
 	prior   float64   // training seconds before the run resumed
 	start   time.Time // when training (re)started in this epoch
-	open    bool      // the figures belong to an epoch begun
 }
 
 // seconds is the epoch's training time so far.
@@ -250,8 +249,8 @@ func (s *session) loop(ctx context.Context, start int) error {
 		bar = newProgress(s.errOut, start, s.total)
 	}
 	runStart := time.Now()
-	if !s.ep.open {
-		s.ep = epochStats{firstLR: s.lrAt(start), open: true}
+	if s.ep.images == 0 { // no epoch under way (restored from a checkpoint)
+		s.ep = epochStats{firstLR: s.lrAt(start)}
 	}
 	s.ep.start = time.Now()
 	ep := &s.ep
@@ -283,7 +282,7 @@ func (s *session) loop(ctx context.Context, start int) error {
 		if step%per == 0 || step == s.total {
 			ended := *ep
 			ended.prior = ended.seconds()
-			*ep = epochStats{firstLR: s.lrAt(step), open: true}
+			*ep = epochStats{firstLR: s.lrAt(step)}
 			if err := s.endEpoch(step, (step-1)/per+1, &ended); err != nil {
 				return err
 			}

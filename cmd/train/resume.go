@@ -153,7 +153,6 @@ func (s *session) restoreWindow(meta map[string]string) error {
 			*e = epochStats{}
 			return fmt.Errorf("epoch_so_far %q is not an epoch's figures", v)
 		}
-		e.open = e.images > 0
 	}
 	return nil
 }
