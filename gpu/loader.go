@@ -28,6 +28,8 @@ var loader struct {
 	once sync.Once
 	err  error
 	proc unsafe.Pointer // vkGetInstanceProcAddr
+	// widthSet: LP_NATIVE_VECTOR_WIDTH was set to 512 by vknn (width.go)
+	widthSet bool
 }
 
 // loadVulkan opens the system Vulkan loader once per process and hands its
@@ -35,6 +37,7 @@ var loader struct {
 // process-wide, so this state is too.
 func loadVulkan() error {
 	loader.once.Do(func() {
+		loader.widthSet = defaultVectorWidth()
 		var tried []string
 		for _, name := range loaderNames {
 			cname := C.CString(name)

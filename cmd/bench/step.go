@@ -24,7 +24,9 @@ type stepRow struct {
 // command buffer: the median over runs of the device time, and where it
 // goes, by layer kind and by layer.
 func runStep(e *env, _ []string) error {
-	m, err := e.open()
+	// The FMA ceiling is measured in the same run as the step: this
+	// machine's speed drifts.
+	m, _, peak, err := e.openPeak()
 	if err != nil {
 		return err
 	}
@@ -98,10 +100,19 @@ func runStep(e *env, _ []string) error {
 		return out
 	}
 	kinds, sections := rows(byKind), rows(bySection)
+	// A training step does three passes' worth of the forward FLOPs
+	// (forward, data and weight gradients), counted as direct
+	// convolution whatever algorithm runs: 31.1 GFLOP at batch 128.
+	gflop := 3 * model.FLOPs() * float64(e.batch) / 1e9
+	rate := gflop / (ms / 1e3)
 	return e.emit(map[string]any{"device": m.Info().Name, "batch": e.batch, "ms_per_step": ms, "clock": clock,
-		"images_per_s": float64(e.batch) / (ms / 1e3), "by_kind": kinds, "by_layer": sections}, func(w *tabwriter.Writer) {
+		"images_per_s": float64(e.batch) / (ms / 1e3), "gflop_per_step": gflop, "gflops": rate,
+		"fma_gflops": peak.FMAGFlops, "pct_of_fma": 100 * rate / peak.FMAGFlops,
+		"by_kind": kinds, "by_layer": sections}, func(w *tabwriter.Writer) {
 		fmt.Fprintf(w, "%s: ResNet-20 training step, batch %d: %.1f ms/step, %.1f images/s (%s, median of %d)\n",
 			m.Info().Name, e.batch, ms, float64(e.batch)/(ms/1e3), clock, reps)
+		fmt.Fprintf(w, "%.1f GFLOP/step (direct-convolution count): %.1f GFLOP/s, %.1f%% of the FMA ceiling of %.1f GFLOP/s measured in this run\n",
+			gflop, rate, 100*rate/peak.FMAGFlops, peak.FMAGFlops)
 		fmt.Fprintln(w, "by kind\tms\t%\t")
 		for _, r := range kinds {
 			fmt.Fprintf(w, "%s\t%.2f\t%.1f\t\n", r.Part, r.Ms, r.Pct)
