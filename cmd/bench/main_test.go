@@ -70,3 +70,23 @@ func TestStepWithoutTimestamps(t *testing.T) {
 	require.Greater(t, got.MsPerStep, 0.0)
 	require.False(t, math.IsInf(got.ImagesPerS, 0) || math.IsNaN(got.ImagesPerS))
 }
+
+// TestStepRate: bench step reports the step's direct-convolution GFLOP
+// (3 x ResNet-20's 81.1 MFLOP forward per image), its rate and the share
+// of the FMA ceiling measured in the same run.
+func TestStepRate(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.NoError(t, run([]string{"step", "--tiny", "--json", "--batch", "2"}, &out, &errOut), errOut.String())
+	var got struct {
+		MsPerStep float64 `json:"ms_per_step"`
+		GFLOP     float64 `json:"gflop_per_step"`
+		GFLOPs    float64 `json:"gflops"`
+		FMA       float64 `json:"fma_gflops"`
+		Pct       float64 `json:"pct_of_fma"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got), out.String())
+	require.InDelta(t, 3*81.1e6*2/1e9, got.GFLOP, 0.001)
+	require.InDelta(t, got.GFLOP/(got.MsPerStep/1e3), got.GFLOPs, 1e-9)
+	require.Greater(t, got.FMA, 0.0)
+	require.InDelta(t, 100*got.GFLOPs/got.FMA, got.Pct, 1e-9)
+}

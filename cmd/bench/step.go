@@ -24,13 +24,23 @@ type stepRow struct {
 // command buffer: the median over runs of the device time, and where it
 // goes, by layer kind and by layer.
 func runStep(e *env, _ []string) error {
-	// The FMA ceiling is measured in the same run as the step: this
-	// machine's speed drifts.
-	m, _, peak, err := e.openPeak()
+	m, err := e.open()
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	// The FMA ceiling is measured in the same run as the step (this
+	// machine's speed drifts), where the device has timestamps.
+	var peak perf.Peak
+	if m.HasTimestamps() {
+		size := perf.Full
+		if e.tiny {
+			size = perf.Tiny
+		}
+		if peak, err = perf.MeasurePeak(m, size); err != nil {
+			return err
+		}
+	}
 	model, err := zoo.ResNet{N: 3, Shortcut: 'A', Classes: 10}.Build()
 	if err != nil {
 		return err
@@ -104,15 +114,23 @@ func runStep(e *env, _ []string) error {
 	// (forward, data and weight gradients), counted as direct
 	// convolution whatever algorithm runs: 31.1 GFLOP at batch 128.
 	gflop := 3 * model.FLOPs() * float64(e.batch) / 1e9
-	rate := gflop / (ms / 1e3)
+	rate, pct := gflop/(ms/1e3), 0.0
+	if peak.FMAGFlops > 0 {
+		pct = 100 * rate / peak.FMAGFlops
+	}
 	return e.emit(map[string]any{"device": m.Info().Name, "batch": e.batch, "ms_per_step": ms, "clock": clock,
 		"images_per_s": float64(e.batch) / (ms / 1e3), "gflop_per_step": gflop, "gflops": rate,
-		"fma_gflops": peak.FMAGFlops, "pct_of_fma": 100 * rate / peak.FMAGFlops,
+		"fma_gflops": peak.FMAGFlops, "pct_of_fma": pct,
 		"by_kind": kinds, "by_layer": sections}, func(w *tabwriter.Writer) {
 		fmt.Fprintf(w, "%s: ResNet-20 training step, batch %d: %.1f ms/step, %.1f images/s (%s, median of %d)\n",
 			m.Info().Name, e.batch, ms, float64(e.batch)/(ms/1e3), clock, reps)
-		fmt.Fprintf(w, "%.1f GFLOP/step (direct-convolution count): %.1f GFLOP/s, %.1f%% of the FMA ceiling of %.1f GFLOP/s measured in this run\n",
-			gflop, rate, 100*rate/peak.FMAGFlops, peak.FMAGFlops)
+		fmt.Fprintf(w, "%.1f GFLOP/step (direct-convolution count): %.1f GFLOP/s", gflop, rate)
+		if peak.FMAGFlops > 0 {
+			fmt.Fprintf(w, ", %.1f%% of the FMA ceiling of %.1f GFLOP/s measured in this run", pct, peak.FMAGFlops)
+		} else {
+			fmt.Fprint(w, " (no FMA ceiling: it is timed with timestamps)")
+		}
+		fmt.Fprintln(w)
 		fmt.Fprintln(w, "by kind\tms\t%\t")
 		for _, r := range kinds {
 			fmt.Fprintf(w, "%s\t%.2f\t%.1f\t\n", r.Part, r.Ms, r.Pct)
