@@ -13,17 +13,20 @@ type ConvVersion int
 // The convolution versions. V1 is the naive one-invocation-per-output
 // reference; V2 the register-tiled kernels; V3 the same tiles with the
 // loads a subgroup shares made once and passed by subgroup shuffles, for
-// devices that load lane by lane (CPUs). DefaultConvVersion picks one.
+// devices that load lane by lane (CPUs); V4 is V3 with the forward pass
+// and data gradient of 3x3, stride-1, padding-1 convolutions by Winograd
+// F(2x2, 3x3). DefaultConvVersion picks one.
 const (
 	ConvV1 ConvVersion = 1
 	ConvV2 ConvVersion = 2
 	ConvV3 ConvVersion = 3
+	ConvV4 ConvVersion = 4
 )
 
-// DefaultConvVersion is the fastest version for device d: V3 on CPU
+// DefaultConvVersion is the fastest version for device d: V4 on CPU
 // devices (lavapipe) with subgroup shuffles, V2 elsewhere. VKNN_CONV=v1,
-// v2 or v3 in the environment chooses instead (CI runs the tests with
-// v2 and v3 on lavapipe).
+// v2, v3 or v4 in the environment chooses instead (CI runs the tests with
+// v2, v3 and v4 on lavapipe).
 func DefaultConvVersion(d gpu.DeviceInfo) ConvVersion {
 	switch os.Getenv("VKNN_CONV") {
 	case "v1":
@@ -32,9 +35,11 @@ func DefaultConvVersion(d gpu.DeviceInfo) ConvVersion {
 		return ConvV2
 	case "v3":
 		return ConvV3
+	case "v4":
+		return ConvV4
 	}
 	if d.Type == "cpu" && d.SubgroupShuffle && d.SubgroupSize >= 4 && DefaultTiles.Local%int(d.SubgroupSize) == 0 {
-		return ConvV3
+		return ConvV4
 	}
 	return ConvV2
 }
@@ -55,6 +60,7 @@ type ConvGPU struct {
 	wgradGroups                     gpu.Groups
 	parts                           int // partial sums of dw
 	partial                         *gpu.Buffer
+	wino                            *winoGPU // v4: forward and data gradient by Winograd, where it applies
 }
 
 // MaxTiledKernel and MaxTiledStride bound what the tiled versions (v2,
@@ -101,19 +107,25 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 		g.fwdGroups, g.dgradGroups = flat(o.Len(), 64), flat(in.Len(), 64)
 		g.parts = in.N
 		g.wgradGroups = gpu.Groups{flat(c.WeightLen(), 64)[0], uint32(in.N), 1}
-	case ConvV2, ConvV3:
+	case ConvV2, ConvV3, ConvV4:
 		sg := 0
-		if v == ConvV3 {
+		if v >= ConvV3 {
 			sg = int(m.Info().SubgroupSize)
 			if sg == 0 || t.Local%sg != 0 {
 				return nil, fmt.Errorf("layers: conv v3 needs subgroups that divide the workgroup of %d (subgroup size %d)", t.Local, sg)
 			}
 		}
 		g.tiled(ks, t, sg, hasBias)
-		if v == ConvV3 {
+		if v >= ConvV3 {
 			g.wgradV3(ks, t, sg)
 		} else {
 			g.wgradV2(ks, t)
+		}
+		if v == ConvV4 && t.winoFits(c) && ks.err == nil {
+			var err error
+			if g.wino, err = newWinoGPU(ks, m, c, in, t, sg, hasBias); err != nil {
+				return nil, err
+			}
 		}
 	default:
 		return nil, fmt.Errorf("layers: unknown conv version %d", v)
@@ -218,6 +230,10 @@ func (g *ConvGPU) Forward(s *gpu.Sequence, x, w, b, y gpu.Arg) {
 		s.Dispatch(g.fwd, g.fwdGroups, g.push, x, w, b, y)
 		return
 	}
+	if g.wino != nil {
+		g.wino.forward(s, x, w, b, y)
+		return
+	}
 	s.Dispatch(g.fwd, g.fwdGroups, g.fwdPush, x, w, b, y)
 }
 
@@ -225,6 +241,10 @@ func (g *ConvGPU) Forward(s *gpu.Sequence, x, w, b, y gpu.Arg) {
 func (g *ConvGPU) BackwardData(s *gpu.Sequence, dy, w, dx gpu.Arg) {
 	if g.Version == ConvV1 {
 		s.Dispatch(g.dgrad, g.dgradGroups, g.push, dy, w, dx)
+		return
+	}
+	if g.wino != nil {
+		g.wino.backwardData(s, dy, w, dx)
 		return
 	}
 	for i, k := range g.dgradPar {
@@ -255,5 +275,8 @@ func (v ConvVersion) String() string { return fmt.Sprintf("v%d", int(v)) }
 func (g *ConvGPU) Free() {
 	if g.partial != nil {
 		g.partial.Free()
+	}
+	if g.wino != nil {
+		g.wino.free()
 	}
 }

@@ -14,9 +14,9 @@ import (
 func BenchmarkConv(b *testing.B) {
 	m := testgpu.OpenBench(b)
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, v := range []ConvVersion{ConvV3, ConvV2, ConvV1} {
-		if v == ConvV3 && DefaultConvVersion(m.Info()) != ConvV3 {
-			continue // v3 is for CPU devices
+	for _, v := range []ConvVersion{ConvV4, ConvV3, ConvV2, ConvV1} {
+		if v >= ConvV3 && DefaultConvVersion(m.Info()) < ConvV3 {
+			continue // v3 and v4 are for CPU devices
 		}
 		for _, tc := range resnetConvs[:5] {
 			g, err := NewConvGPU(m, tc.c, tc.in, v)

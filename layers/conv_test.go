@@ -130,12 +130,12 @@ func TestConvGPU(t *testing.T) {
 	m := testgpu.Open(t)
 	rng := rand.New(rand.NewPCG(13, 14))
 	versions := []ConvVersion{ConvV1, ConvV2}
-	// v3 numbers its tiles by subgroup and lane, so it needs the device to
-	// run the shader at the subgroup size it reports: CPU devices do (their
-	// SIMD width), some GPUs (Intel) may choose another. It is tested where
-	// it is the default.
-	if DefaultConvVersion(m.Info()) == ConvV3 {
-		versions = append(versions, ConvV3)
+	// v3 and v4 number their tiles by subgroup and lane, so they need the
+	// device to run the shader at the subgroup size it reports: CPU devices
+	// do (their SIMD width), some GPUs (Intel) may choose another. They are
+	// tested where they are the default.
+	if DefaultConvVersion(m.Info()) >= ConvV3 {
+		versions = append(versions, ConvV3, ConvV4)
 	} else {
 		t.Logf("conv v3 not tested on %s: not its default", m.Info().Name)
 	}
@@ -203,11 +203,11 @@ func TestConvV1LoopLimit(t *testing.T) {
 // the model tests with v2 and v3).
 func TestConvVersionFromEnv(t *testing.T) {
 	d := gpu.DeviceInfo{Type: "cpu", SubgroupShuffle: true, SubgroupSize: 8}
-	for env, want := range map[string]ConvVersion{"v1": ConvV1, "v2": ConvV2, "v3": ConvV3} {
+	for env, want := range map[string]ConvVersion{"v1": ConvV1, "v2": ConvV2, "v3": ConvV3, "v4": ConvV4} {
 		t.Setenv("VKNN_CONV", env)
 		require.Equal(t, want, DefaultConvVersion(d), env)
 	}
 	t.Setenv("VKNN_CONV", "")
-	require.Equal(t, ConvV3, DefaultConvVersion(d))
+	require.Equal(t, ConvV4, DefaultConvVersion(d))
 	require.Equal(t, ConvV2, DefaultConvVersion(gpu.DeviceInfo{Type: "discrete", SubgroupShuffle: true, SubgroupSize: 32}))
 }

@@ -183,11 +183,11 @@ func runConv(e *env, args []string) error {
 		return err
 	}
 	defer m.Close()
-	// The device's default version, v2 beside it where the default is
-	// another, and the naive v1 on request.
+	// The device's default version, v3 and v2 beside it where the default
+	// is v4, v2 where it is v3, and the naive v1 on request.
 	versions := []layers.ConvVersion{layers.DefaultConvVersion(m.Info())}
-	if versions[0] != layers.ConvV2 {
-		versions = append(versions, layers.ConvV2)
+	for v := versions[0] - 1; v >= layers.ConvV2 && versions[0] > layers.ConvV2; v-- {
+		versions = append(versions, v)
 	}
 	if e.naive {
 		versions = append(versions, layers.ConvV1)
