@@ -5,15 +5,15 @@ import "github.com/vknn/vknn/gpu"
 // ConvTiles are the tile sizes of the v2 and v3 kernels (see shaders/conv_v[23]*.comp),
 // set through specialization constants.
 type ConvTiles struct {
-	Local int // invocations per workgroup
-	TK    int // output channels per invocation (forward, data gradient); a multiple of 4
-	TP    int // output columns per invocation
-	CB    int // input channels staged per step
-	WTK   int // weight gradient: output channels per invocation; a multiple of 4
-	WTC   int // weight gradient: input channels per invocation
-	WTP   int // weight gradient: output columns per step
-	Rows  int // weight gradient: row segments per chunk (lavapipe's loop budget)
-	Chunk int // v3 weight gradient: row segments per chunk, a multiple of the subgroup size
+	Local  int // invocations per workgroup
+	TK     int // output channels per invocation (forward, data gradient); a multiple of 4
+	TP     int // output columns per invocation
+	CB     int // input channels staged per step
+	WTK    int // weight gradient: output channels per invocation; a multiple of 4
+	WTC    int // weight gradient: input channels per invocation
+	WTP    int // weight gradient: output columns per step
+	Rows   int // weight gradient: row segments per chunk (lavapipe's loop budget)
+	Chunk  int // v3 weight gradient: row segments per chunk, a multiple of the subgroup size
 	WinoTK int // v4 Winograd: output channels per invocation, a multiple of 4
 	WinoTT int // v4 Winograd: 2x2 tiles per invocation, along a row pair
 }
