@@ -33,7 +33,7 @@ type allocation struct {
 	bytes uint64
 }
 
-const bufferUsage = vk.BufferUsageStorageBufferBit | vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit
+const bufferUsage = vk.BufferUsageStorageBufferBit | vk.BufferUsageUniformTexelBufferBit | vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit
 
 // NewBuffer allocates a device-local storage buffer of size bytes. Its
 // contents are undefined until written.
@@ -50,7 +50,8 @@ func (m *Manager) NewBuffer(size uint64) (*Buffer, error) {
 		prefs = []vk.MemoryPropertyFlags{deviceLocal | hostCoherent, deviceLocal, 0}
 	}
 	b := &Buffer{m: m, size: size}
-	a, err := m.allocBuffer(size, bufferUsage, prefs)
+	// Whole vec4s, so that every buffer can be read as a texel buffer.
+	a, err := m.allocBuffer((size+15)/16*16, bufferUsage, prefs)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,8 @@ type DeviceInfo struct {
 	physical         vk.PhysicalDevice
 	api              uint32
 	minStorageOffset uint64 // minStorageBufferOffsetAlignment
+	minTexelOffset   uint64 // minTexelBufferOffsetAlignment
+	maxTexels        uint64 // maxTexelBufferElements
 }
 
 func (d DeviceInfo) String() string {
@@ -168,6 +170,8 @@ func describe(in *instance, pd vk.PhysicalDevice) (DeviceInfo, vk.PhysicalDevice
 		physical:                pd,
 		api:                     api,
 		minStorageOffset:        max(uint64(l.MinStorageBufferOffsetAlignment), 1),
+		minTexelOffset:          max(uint64(l.MinTexelBufferOffsetAlignment), 1),
+		maxTexels:               uint64(l.MaxTexelBufferElements),
 	}
 	if info.Vendor == "" {
 		info.Vendor = fmt.Sprintf("0x%04x", p.VendorID)

@@ -31,24 +31,49 @@ static int32_t vknnBeginCommandBuffer(void* fn, void* cmd, uint32_t flags) {
 }
 
 #define VKNN_MAX_BINDINGS 32
-// vknnBindStorage points bindings 0..n-1 of set at buffer ranges.
-static int32_t vknnBindStorage(void* fn, void* device, uint64_t set, const uint64_t* ranges, uint32_t n) {
+// vknnBindBuffers points bindings 0..n-1 of set at buffer ranges, or at
+// texel-buffer views where views[i] is not 0.
+static int32_t vknnBindBuffers(void* fn, void* device, uint64_t set, const uint64_t* ranges, const uint64_t* views, uint32_t n) {
 	VkDescriptorBufferInfo infos[VKNN_MAX_BINDINGS];
+	VkBufferView texels[VKNN_MAX_BINDINGS];
 	VkWriteDescriptorSet writes[VKNN_MAX_BINDINGS];
 	if (n > VKNN_MAX_BINDINGS) return VK_ERROR_UNKNOWN;
 	for (uint32_t i = 0; i < n; i++) {
 		VkDescriptorBufferInfo bi = {NDH(VkBuffer, ranges[3 * i]), ranges[3 * i + 1], ranges[3 * i + 2]};
 		infos[i] = bi;
+		texels[i] = NDH(VkBufferView, views[i]);
 		VkWriteDescriptorSet w = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
 		w.dstSet = NDH(VkDescriptorSet, set);
 		w.dstBinding = i;
 		w.descriptorCount = 1;
-		w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-		w.pBufferInfo = &infos[i];
+		if (views[i]) {
+			w.descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+			w.pTexelBufferView = &texels[i];
+		} else {
+			w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+			w.pBufferInfo = &infos[i];
+		}
 		writes[i] = w;
 	}
 	((PFN_vkUpdateDescriptorSets)fn)((VkDevice)device, n, writes, 0, 0);
 	return VK_SUCCESS;
+}
+
+// vknnCreateTexelView makes an RGBA32F view of range bytes of buffer from off.
+static int32_t vknnCreateTexelView(void* fn, void* device, uint64_t buffer, uint64_t off, uint64_t range, uint64_t* view) {
+	VkBufferViewCreateInfo info = {VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+	info.buffer = NDH(VkBuffer, buffer);
+	info.format = VK_FORMAT_R32G32B32A32_SFLOAT;
+	info.offset = off;
+	info.range = range;
+	VkBufferView out = VK_NULL_HANDLE;
+	int32_t r = ((PFN_vkCreateBufferView)fn)((VkDevice)device, &info, 0, &out);
+	*view = (uint64_t)(uintptr_t)out;
+	return r;
+}
+
+static void vknnDestroyView(void* fn, void* device, uint64_t view) {
+	((PFN_vkDestroyBufferView)fn)((VkDevice)device, NDH(VkBufferView, view), 0);
 }
 
 static void vknnBarrier(void* fn, void* cmd, uint32_t srcStage, uint32_t dstStage, uint32_t src, uint32_t dst) {
@@ -127,6 +152,7 @@ import (
 // direct holds the entry points of one instance.
 type direct struct {
 	queueSubmit, createCompute, updateSets, barrier, copyBuffer, beginCmd unsafe.Pointer
+	createViewFn, destroyViewFn unsafe.Pointer
 }
 
 // loadDirect looks the entry points up through the loader.
@@ -138,7 +164,8 @@ func loadDirect(inst vk.Instance) (direct, error) {
 		name string
 	}{{&d.queueSubmit, "vkQueueSubmit"}, {&d.createCompute, "vkCreateComputePipelines"},
 		{&d.updateSets, "vkUpdateDescriptorSets"}, {&d.barrier, "vkCmdPipelineBarrier"},
-		{&d.copyBuffer, "vkCmdCopyBuffer"}, {&d.beginCmd, "vkBeginCommandBuffer"}} {
+		{&d.copyBuffer, "vkCmdCopyBuffer"}, {&d.beginCmd, "vkBeginCommandBuffer"},
+		{&d.createViewFn, "vkCreateBufferView"}, {&d.destroyViewFn, "vkDestroyBufferView"}} {
 		name := C.CString(f.name)
 		*f.p = C.vknnProc(loader.proc, h, name)
 		C.free(unsafe.Pointer(name))
@@ -156,17 +183,20 @@ func handle64[T any](h T) C.uint64_t { return *(*C.uint64_t)(unsafe.Pointer(&h))
 // buffer) as the pointer it is.
 func dispatchable[T any](h T) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&h)) }
 
-// bindStorage points bindings 0, 1, ... of set at the regions.
-func (d direct) bindStorage(dev vk.Device, set vk.DescriptorSet, regions []Slice) error {
+// bindBuffers points bindings 0, 1, ... of set at the regions, as texel
+// buffers through views[i] where that is not 0, else as storage buffers.
+func (d direct) bindBuffers(dev vk.Device, set vk.DescriptorSet, regions []Slice, views []uint64) error {
 	r := make([]C.uint64_t, 0, 3*len(regions))
-	for _, g := range regions {
+	vs := make([]C.uint64_t, len(regions))
+	for i, g := range regions {
 		r = append(r, handle64(g.Buf.handle), C.uint64_t(g.Off), C.uint64_t(g.Size))
+		vs[i] = C.uint64_t(views[i])
 	}
-	var p *C.uint64_t
+	var p, v *C.uint64_t
 	if len(r) > 0 {
-		p = &r[0]
+		p, v = &r[0], &vs[0]
 	}
-	if C.vknnBindStorage(d.updateSets, dispatchable(dev), handle64(set), p, C.uint32_t(len(regions))) != 0 {
+	if C.vknnBindBuffers(d.updateSets, dispatchable(dev), handle64(set), p, v, C.uint32_t(len(regions))) != 0 {
 		return fmt.Errorf("gpu: more than %d bindings", C.VKNN_MAX_BINDINGS)
 	}
 	return nil
@@ -215,4 +245,24 @@ func (d direct) createComputePipeline(dev vk.Device, cache vk.PipelineCache, mod
 	var pipe vk.Pipeline
 	*(*C.uint64_t)(unsafe.Pointer(&pipe)) = out
 	return pipe, vk.Result(r)
+}
+
+// createTexelView makes an RGBA32F view of region r (texelRange).
+func (d direct) createTexelView(dev vk.Device, r Slice) (uint64, error) {
+	var v C.uint64_t
+	res := vk.Result(C.vknnCreateTexelView(d.createViewFn, dispatchable(dev), handle64(r.Buf.handle),
+		C.uint64_t(r.Off), C.uint64_t(texelRange(r)), &v))
+	return uint64(v), check(res, "vkCreateBufferView")
+}
+
+func (d direct) destroyView(dev vk.Device, v uint64) {
+	C.vknnDestroyView(d.destroyViewFn, dispatchable(dev), C.uint64_t(v))
+}
+
+// texelRange is the bytes of a texel-buffer view of r: its vec4s, the
+// last one completed from the buffer's padding (NewBuffer allocates whole
+// vec4s), or cut where the buffer ends.
+func texelRange(r Slice) uint64 {
+	end := min((r.Off+r.Size+15)/16*16, (r.Buf.size+15)/16*16)
+	return (end - r.Off) / 16 * 16
 }

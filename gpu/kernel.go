@@ -13,9 +13,12 @@ import (
 type KernelSpec struct {
 	Name string // for caching, errors and timings
 	Code []byte // SPIR-V, entry point "main"
-	// Access has one letter per storage-buffer binding (0, 1, ...): 'r' the
-	// shader only reads it, 'w' only writes it, 'b' both. Sequences use it
-	// to place barriers. It must match the shader's NonWritable and
+	// Access has one letter per buffer binding (0, 1, ...): 'r' the
+	// shader only reads it, 'w' only writes it, 'b' both (storage
+	// buffers); 't' it reads it as a uniform texel buffer of vec4s
+	// (samplerBuffer, texelFetch; RGBA32F: lavapipe gathers those with
+	// vector instructions where it loads a storage buffer lane by lane).
+	// Sequences use it to place barriers. It must match the shader's NonWritable and
 	// NonReadable decorations (BindingAccess); empty takes them.
 	Access    string
 	PushBytes uint32   // size of the push-constant block, 0 for none
@@ -44,8 +47,8 @@ func (m *Manager) Kernel(spec KernelSpec) (*Kernel, error) {
 	if k, ok := m.kernels[spec.key()]; ok {
 		return k, nil
 	}
-	if strings.Trim(spec.Access, "rwb") != "" {
-		return nil, fmt.Errorf("gpu: kernel %s: access %q must use only r, w and b", spec.Name, spec.Access)
+	if strings.Trim(spec.Access, "rwbt") != "" {
+		return nil, fmt.Errorf("gpu: kernel %s: access %q must use only r, w, b and t", spec.Name, spec.Access)
 	}
 	if len(spec.Code) == 0 || len(spec.Code)%4 != 0 || binary.LittleEndian.Uint32(spec.Code) != 0x07230203 {
 		return nil, fmt.Errorf("gpu: kernel %s: code is not SPIR-V", spec.Name)
@@ -97,7 +100,7 @@ func (k *Kernel) build(m *Manager) error {
 	for i := range bindings {
 		bindings[i] = vk.DescriptorSetLayoutBinding{
 			Binding:         uint32(i),
-			DescriptorType:  vk.DescriptorTypeStorageBuffer,
+			DescriptorType:  descriptorType(k.spec.Access[i]),
 			DescriptorCount: 1,
 			StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
 		}
@@ -156,4 +159,12 @@ func (k *Kernel) release(dev vk.Device) {
 	if k.module != vk.NullShaderModule {
 		vk.DestroyShaderModule(dev, k.module, nil)
 	}
+}
+
+// descriptorType is the descriptor type of a binding with access letter a.
+func descriptorType(a byte) vk.DescriptorType {
+	if a == 't' {
+		return vk.DescriptorTypeUniformTexelBuffer
+	}
+	return vk.DescriptorTypeStorageBuffer
 }

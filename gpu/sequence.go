@@ -54,6 +54,7 @@ type Sequence struct {
 
 	pools    []vk.DescriptorPool
 	setsLeft int
+	views    []uint64 // texel-buffer views its descriptor sets use
 
 	begun, ended, pending bool
 	err                   error
@@ -147,7 +148,20 @@ func (s *Sequence) Dispatch(k *Kernel, groups Groups, push []uint32, args ...Arg
 	for i, a := range args {
 		regions[i] = a.region()
 	}
-	if err := s.m.in.direct.bindStorage(s.m.device, set, regions); err != nil {
+	views := make([]uint64, len(regions))
+	for i, r := range regions {
+		if k.spec.Access[i] != 't' {
+			continue
+		}
+		v, err := s.m.in.direct.createTexelView(s.m.device, r)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		views[i] = v
+		s.views = append(s.views, v)
+	}
+	if err := s.m.in.direct.bindBuffers(s.m.device, set, regions, views); err != nil {
 		s.fail(err)
 		return
 	}
@@ -156,6 +170,9 @@ func (s *Sequence) Dispatch(k *Kernel, groups Groups, push []uint32, args ...Arg
 	bufs := make([]*Buffer, len(args))
 	for i, a := range args {
 		access[i], bufs[i] = k.spec.Access[i], a.region().Buf
+		if access[i] == 't' {
+			access[i] = 'r'
+		}
 	}
 	s.depend(bufs, access)
 	vk.CmdBindPipeline(s.cmd, vk.PipelineBindPointCompute, k.pipeline)
@@ -191,7 +208,11 @@ func (s *Sequence) checkDispatch(k *Kernel, groups Groups, push []uint32, args [
 			return fmt.Errorf("binding %d: buffer belongs to another Manager", i)
 		case r.Size == 0 || r.Off > r.Buf.size || r.Size > r.Buf.size-r.Off:
 			return fmt.Errorf("binding %d: range [%d, +%d) does not fit a %d-byte buffer", i, r.Off, r.Size, r.Buf.size)
-		case r.Size > uint64(info.MaxStorageBufferRange):
+		case k.spec.Access[i] == 't' && (texelRange(r) < 16 || texelRange(r)/16 > info.maxTexels):
+			return fmt.Errorf("binding %d: a texel buffer of %d bytes: not 1 to %d vec4s", i, texelRange(r), info.maxTexels)
+		case k.spec.Access[i] == 't' && r.Off%info.minTexelOffset != 0:
+			return fmt.Errorf("binding %d: offset %d is not a multiple of %d", i, r.Off, info.minTexelOffset)
+		case k.spec.Access[i] != 't' && r.Size > uint64(info.MaxStorageBufferRange):
 			return fmt.Errorf("binding %d: %d bytes exceed the device's storage-buffer range of %d; bind it in slices", i, r.Size, info.MaxStorageBufferRange)
 		case r.Off%uint64(info.minStorageOffset) != 0:
 			return fmt.Errorf("binding %d: offset %d is not a multiple of %d", i, r.Off, info.minStorageOffset)
@@ -353,6 +374,10 @@ func (s *Sequence) release() {
 	for _, p := range s.pools {
 		vk.DestroyDescriptorPool(dev, p, nil)
 	}
+	for _, v := range s.views {
+		s.m.in.direct.destroyView(dev, v)
+	}
+	s.views = nil
 	if s.fence != vk.NullFence {
 		vk.DestroyFence(dev, s.fence, nil)
 	}
@@ -371,11 +396,14 @@ func (s *Sequence) release() {
 func (s *Sequence) allocSet(k *Kernel) (vk.DescriptorSet, error) {
 	n := len(k.spec.Access)
 	if s.setsLeft == 0 || n > 16 {
-		size := []vk.DescriptorPoolSize{{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: uint32(setsPerPool * max(16, n))}}
+		size := []vk.DescriptorPoolSize{
+			{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: uint32(setsPerPool * max(16, n))},
+			{Type: vk.DescriptorTypeUniformTexelBuffer, DescriptorCount: uint32(setsPerPool * max(16, n))},
+		}
 		info := vk.DescriptorPoolCreateInfo{
 			SType:         vk.StructureTypeDescriptorPoolCreateInfo,
 			MaxSets:       setsPerPool,
-			PoolSizeCount: 1,
+			PoolSizeCount: uint32(len(size)),
 			PPoolSizes:    size,
 		}
 		var p vk.DescriptorPool

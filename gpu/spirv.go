@@ -16,13 +16,16 @@ const (
 	decNonWritable      = 24
 	decNonReadable      = 25
 	decBinding          = 33
+	storageUniformConst = 0
 	storageUniform      = 2
 	storageStorageBuffr = 12
 )
 
 // BindingAccess reads from SPIR-V how a shader may use each of its
-// storage-buffer bindings (descriptor set 0): 'r' if every variable bound
-// there is NonWritable, 'w' if every one is NonReadable, else 'b'. The
+// buffer bindings (descriptor set 0): 't' for a uniform texel buffer
+// (samplerBuffer, the only UniformConstant variable vknn's shaders bind),
+// else 'r' if every variable bound there is NonWritable, 'w' if every one
+// is NonReadable, and 'b'. The
 // result is indexed by binding and must cover 0, 1, ... without gaps.
 func BindingAccess(code []byte) (string, error) {
 	if len(code) < 20 || len(code)%4 != 0 || binary.LittleEndian.Uint32(code) != spvMagic {
@@ -38,6 +41,7 @@ func BindingAccess(code []byte) (string, error) {
 	nMembers := map[uint32]int{}           // struct -> member count
 	pointee := map[uint32]uint32{}         // pointer type -> pointee
 	vars := map[uint32]uint32{}            // storage-buffer variable -> its pointer type
+	texel := map[uint32]bool{}             // samplerBuffer variable
 	for i := 5; i < len(w); {
 		n, op := int(w[i]>>16), w[i]&0xffff
 		if n == 0 || i+n > len(w) {
@@ -64,6 +68,8 @@ func BindingAccess(code []byte) (string, error) {
 			pointee[a[0]] = a[2]
 		case op == opVariable && len(a) >= 3 && (a[2] == storageStorageBuffr || a[2] == storageUniform):
 			vars[a[1]] = a[0]
+		case op == opVariable && len(a) >= 3 && a[2] == storageUniformConst:
+			texel[a[1]] = true
 		}
 		i += n
 	}
@@ -76,12 +82,20 @@ func BindingAccess(code []byte) (string, error) {
 		s := pointee[vars[v]]
 		return nMembers[s] > 0 && members[s][d] == nMembers[s]
 	}
-	readOnly, writeOnly := map[uint32]bool{}, map[uint32]bool{}
+	readOnly, writeOnly, isTexel := map[uint32]bool{}, map[uint32]bool{}, map[uint32]bool{}
 	seen := map[uint32]bool{}
+	for v := range texel {
+		if b, ok := binding[v]; ok {
+			seen[b], isTexel[b] = true, true
+		}
+	}
 	for v := range vars {
 		b, ok := binding[v]
 		if !ok {
 			continue
+		}
+		if isTexel[b] {
+			return "", fmt.Errorf("gpu: binding %d holds both a texel buffer and a storage buffer", b)
 		}
 		if !seen[b] {
 			seen[b], readOnly[b], writeOnly[b] = true, true, true
@@ -94,6 +108,8 @@ func BindingAccess(code []byte) (string, error) {
 		switch {
 		case !seen[uint32(b)]:
 			return "", fmt.Errorf("gpu: the shader's bindings are not 0..%d: %d is missing", len(seen)-1, b)
+		case isTexel[uint32(b)]:
+			access[b] = 't'
 		case readOnly[uint32(b)]:
 			access[b] = 'r'
 		case writeOnly[uint32(b)]:

@@ -139,11 +139,11 @@ func NewBatchNormGPU(m *gpu.Manager, in Shape, bn BN, relu, residual bool) (*Bat
 		items /= 4 * v
 	}
 	b.applyGroups = elementGroups(items)
-	b.stats = ks.get("bn_stats", "rwwbb", 5, vec4)
+	b.stats = ks.get("bn_stats", "rwwbbt", 5, vec4)
 	b.eval = ks.get("bn_eval_stats", "rrww", 2)
-	b.apply = ks.get("bn_apply", "rrrrrrw", 3, r, res, vec4, uint32(v))
-	b.bwdStats = ks.get("bn_bwd_stats", "rrrrrww", 3, r, vec4)
-	b.bwdApply = ks.get("bn_bwd_apply", "rrrrrrrrww", 3, r, res, vec4, uint32(v))
+	b.apply = ks.get("bn_apply", "rrrrrrwtt", 3, r, res, vec4, uint32(v))
+	b.bwdStats = ks.get("bn_bwd_stats", "rrrrrwwttt", 3, r, vec4)
+	b.bwdApply = ks.get("bn_bwd_apply", "rrrrrrrrwwttt", 3, r, res, vec4, uint32(v))
 	return b, ks.err
 }
 
@@ -152,7 +152,7 @@ func f32(x float32) uint32 { return math.Float32bits(x) }
 // ForwardTrain records the training-mode forward pass.
 func (b *BatchNormGPU) ForwardTrain(s *gpu.Sequence, a BNArgs) {
 	push := append(append([]uint32{}, b.push...), f32(float32(b.BN.Eps)), f32(float32(b.BN.Momentum)))
-	s.Dispatch(b.stats, gpu.Groups{uint32(b.In.C), 1, 1}, push, a.X, a.Mean, a.Invstd, a.RunMean, a.RunVar)
+	s.Dispatch(b.stats, gpu.Groups{uint32(b.In.C), 1, 1}, push, a.X, a.Mean, a.Invstd, a.RunMean, a.RunVar, a.X)
 	b.applyStats(s, a)
 }
 
@@ -167,15 +167,15 @@ func (b *BatchNormGPU) applyStats(s *gpu.Sequence, a BNArgs) {
 	if !b.Residual {
 		res = a.X // bound but not read
 	}
-	s.Dispatch(b.apply, b.applyGroups, b.push, a.X, a.Mean, a.Invstd, a.Gamma, a.Beta, res, a.Y)
+	s.Dispatch(b.apply, b.applyGroups, b.push, a.X, a.Mean, a.Invstd, a.Gamma, a.Beta, res, a.Y, a.X, res)
 }
 
 // Backward records the training-mode backward pass.
 func (b *BatchNormGPU) Backward(s *gpu.Sequence, a BNArgs, g BNGrads) {
-	s.Dispatch(b.bwdStats, gpu.Groups{uint32(b.In.C), 1, 1}, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, g.DGamma, g.DBeta)
+	s.Dispatch(b.bwdStats, gpu.Groups{uint32(b.In.C), 1, 1}, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, g.DGamma, g.DBeta, a.X, a.Y, g.DY)
 	dres := g.DRes
 	if !b.Residual {
 		dres = g.DX // bound but not written
 	}
-	s.Dispatch(b.bwdApply, b.applyGroups, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, a.Gamma, g.DGamma, g.DBeta, g.DX, dres)
+	s.Dispatch(b.bwdApply, b.applyGroups, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, a.Gamma, g.DGamma, g.DBeta, g.DX, dres, a.X, a.Y, g.DY)
 }

@@ -212,7 +212,7 @@ func (g *ConvGPU) wgradV2(ks *kernels, t ConvTiles) {
 // channels and chunk of t.Chunk row segments.
 func (g *ConvGPU) wgradV3(ks *kernels, t ConvTiles, sg int) {
 	c, in, o := g.Conv, g.In, g.Out
-	g.wgrad = ks.get("conv_v3_wgrad", "rrw", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP),
+	g.wgrad = ks.get("conv_v3_wgrad", "rrwtt", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP),
 		uint32(c.Kernel), uint32(c.Stride), uint32(sg), boolSpec(t.vecRows(c, in, o, c.Stride, sg)))
 	chunk := max(sg, t.Chunk/sg*sg)
 	tiles := o.N * o.H * ((o.W + t.WTP - 1) / t.WTP)
@@ -261,7 +261,11 @@ func (g *ConvGPU) BackwardWeights(s *gpu.Sequence, x, dy, dw, db gpu.Arg) {
 	if g.Version == ConvV1 {
 		push = g.push
 	}
-	s.Dispatch(g.wgrad, g.wgradGroups, push, x, dy, g.partial)
+	if g.Version >= ConvV3 {
+		s.Dispatch(g.wgrad, g.wgradGroups, push, x, dy, g.partial, x, dy)
+	} else {
+		s.Dispatch(g.wgrad, g.wgradGroups, push, x, dy, g.partial)
+	}
 	n := g.Conv.WeightLen()
 	s.Dispatch(g.reduce, flat(n, 64), u32(n, g.parts), g.partial, dw)
 	if g.Conv.Bias {

@@ -32,7 +32,7 @@ func newWinoGPU(ks *kernels, m *gpu.Manager, c Conv2D, in Shape, t ConvTiles, sg
 	w := &winoGPU{c: c, tk: tk}
 	w.weights = ks.get("conv_wino_weights", "rw", 2, 64, uint32(tk), 0)
 	w.weightsFlip = ks.get("conv_wino_weights", "rw", 2, 64, uint32(tk), 1)
-	w.conv = ks.get("conv_wino", "rrrw", 6, uint32(t.Local), uint32(tk), uint32(tt), uint32(sg), vec)
+	w.conv = ks.get("conv_wino", "rrrwt", 6, uint32(t.Local), uint32(tk), uint32(tt), uint32(sg), vec)
 	if ks.err != nil {
 		return nil, ks.err
 	}
@@ -55,14 +55,14 @@ func newWinoGPU(ks *kernels, m *gpu.Manager, c Conv2D, in Shape, t ConvTiles, sg
 // forward records y = conv(x, w) + b.
 func (w *winoGPU) forward(s *gpu.Sequence, x, wt, b, y gpu.Arg) {
 	s.Dispatch(w.weights, flat(roundUp(w.c.Out, w.tk)*w.c.In, 64), u32(w.c.Out, w.c.In), wt, w.uf)
-	s.Dispatch(w.conv, w.fwdGroups, w.fwdPush, x, w.uf, b, y)
+	s.Dispatch(w.conv, w.fwdGroups, w.fwdPush, x, w.uf, b, y, x)
 }
 
 // backwardData records dx from dy: conv_wino over dy with the flipped,
 // transposed weights.
 func (w *winoGPU) backwardData(s *gpu.Sequence, dy, wt, dx gpu.Arg) {
 	s.Dispatch(w.weightsFlip, flat(roundUp(w.c.In, w.tk)*w.c.Out, 64), u32(w.c.In, w.c.Out), wt, w.ub)
-	s.Dispatch(w.conv, w.dgradGroups, w.dgradPush, dy, w.ub, wt, dx)
+	s.Dispatch(w.conv, w.dgradGroups, w.dgradPush, dy, w.ub, wt, dx, dy)
 }
 
 // roundUp is n rounded up to a multiple of m.

@@ -14,6 +14,7 @@ type Peak struct {
 	Device         string  `json:"device"`
 	FMAGFlops      float64 `json:"fma_gflops"`  // fp32, independent vec4 FMA chains
 	CopyGBs        float64 `json:"copy_gbs"`    // device-memory copy, bytes read + written
+	TexelCopyGBs   float64 `json:"texel_copy_gbs"` // the same copy reading a uniform texel buffer
 	SubmitUs       float64 `json:"submit_us"`   // empty submit + fence wait round trip
 	DispatchUs     float64 `json:"dispatch_us"` // one more dependent dispatch in a sequence
 	CopyBytes      uint64  `json:"copy_bytes"`  // size of the copied buffer
@@ -41,6 +42,10 @@ const peakLocal = 256
 var copySpec = gpu.KernelSpec{Name: "peak_copy", Code: shaders.Code("peak_copy"),
 	Access: "rw", PushBytes: 4, Spec: []uint32{peakLocal}}
 
+// texelCopySpec is the copy reading through a texel buffer.
+var texelCopySpec = gpu.KernelSpec{Name: "peak_copy_texel", Code: shaders.Code("peak_copy_texel"),
+	Access: "tw", PushBytes: 4, Spec: []uint32{peakLocal}}
+
 // MeasurePeak measures m's ceilings.
 func MeasurePeak(m *gpu.Manager, size PeakSize) (Peak, error) {
 	p := Peak{Device: m.Info().Name, CopyBytes: size.CopyBytes, FMAInvocations: size.Groups * peakLocal}
@@ -48,8 +53,11 @@ func MeasurePeak(m *gpu.Manager, size PeakSize) (Peak, error) {
 	if p.FMAGFlops, err = measureFMA(m, size); err != nil {
 		return p, fmt.Errorf("fma: %w", err)
 	}
-	if p.CopyGBs, err = measureCopy(m, size); err != nil {
+	if p.CopyGBs, err = measureCopy(m, size, copySpec); err != nil {
 		return p, fmt.Errorf("copy: %w", err)
+	}
+	if p.TexelCopyGBs, err = measureCopy(m, size, texelCopySpec); err != nil {
+		return p, fmt.Errorf("texel copy: %w", err)
 	}
 	if p.SubmitUs, p.DispatchUs, err = measureOverheads(m, size.Reps*10); err != nil {
 		return p, fmt.Errorf("overheads: %w", err)
@@ -92,8 +100,8 @@ func measureFMA(m *gpu.Manager, size PeakSize) (float64, error) {
 	return flops / ns, nil
 }
 
-func measureCopy(m *gpu.Manager, size PeakSize) (float64, error) {
-	k, err := m.Kernel(copySpec)
+func measureCopy(m *gpu.Manager, size PeakSize, spec gpu.KernelSpec) (float64, error) {
+	k, err := m.Kernel(spec)
 	if err != nil {
 		return 0, err
 	}

@@ -10,13 +10,16 @@ layout(constant_id = 0) const bool RELU = false;
 layout(constant_id = 1) const bool RESIDUAL = false;
 layout(constant_id = 2) const bool VEC4 = true;
 layout(constant_id = 3) const uint V = 1;
-layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
 layout(std430, binding = 1) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 2) readonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 3) readonly buffer Gamma { float gamma[]; };
 layout(std430, binding = 4) readonly buffer Beta { float beta[]; };
-layout(std430, binding = 5) readonly buffer Res { vec4 res[]; };
 layout(std430, binding = 6) writeonly buffer Y { vec4 y[]; };
+// The VEC4 paths read the large tensors again through texel bindings:
+// lavapipe fetches texels with vector gathers where it loads a storage
+// buffer lane by lane (docs/perf.md).
+layout(binding = 7) uniform samplerBuffer xt;
+layout(binding = 8) uniform samplerBuffer rest;
 layout(std430, binding = 0) readonly buffer X1 { float x1[]; };
 layout(std430, binding = 5) readonly buffer Res1 { float res1[]; };
 layout(std430, binding = 6) writeonly buffer Y1 { float y1[]; };
@@ -31,8 +34,8 @@ void main() {
 			float a = gamma[c] * invstd[c], m = mean[c], b = beta[c];
 			[[unroll]] for (uint u = 0; u < V; u++) {
 				uint i = i0 + u;
-				vec4 v = (x[i] - m) * a + b;
-				if (RESIDUAL) v += res[i];
+				vec4 v = (texelFetch(xt, int(i)) - m) * a + b;
+				if (RESIDUAL) v += texelFetch(rest, int(i));
 				if (RELU) v = max(v, vec4(0.0));
 				y[i] = v;
 			}

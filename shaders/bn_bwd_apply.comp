@@ -11,9 +11,6 @@ layout(constant_id = 0) const bool RELU = false;
 layout(constant_id = 1) const bool RESIDUAL = false;
 layout(constant_id = 2) const bool VEC4 = true;
 layout(constant_id = 3) const uint V = 1;
-layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
-layout(std430, binding = 1) readonly buffer Y { vec4 y[]; };
-layout(std430, binding = 2) readonly buffer DY { vec4 dy[]; };
 layout(std430, binding = 3) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 4) readonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 5) readonly buffer Gamma { float gamma[]; };
@@ -21,6 +18,12 @@ layout(std430, binding = 6) readonly buffer DGamma { float dgamma[]; };
 layout(std430, binding = 7) readonly buffer DBeta { float dbeta[]; };
 layout(std430, binding = 8) writeonly buffer DX { vec4 dx[]; };
 layout(std430, binding = 9) writeonly buffer DRes { vec4 dres[]; };
+// The VEC4 paths read the large tensors again through texel bindings:
+// lavapipe fetches texels with vector gathers where it loads a storage
+// buffer lane by lane (docs/perf.md).
+layout(binding = 10) uniform samplerBuffer xt;
+layout(binding = 11) uniform samplerBuffer yt;
+layout(binding = 12) uniform samplerBuffer dyt;
 layout(std430, binding = 0) readonly buffer X1 { float x1[]; };
 layout(std430, binding = 1) readonly buffer Y1 { float y1[]; };
 layout(std430, binding = 2) readonly buffer DY1 { float dy1[]; };
@@ -38,9 +41,9 @@ void main() {
 			float m = mean[c], is = invstd[c], k = gamma[c] * is / M, db = dbeta[c], dg = dgamma[c];
 			[[unroll]] for (uint u = 0; u < V; u++) {
 				uint i = i0 + u;
-				vec4 g = dy[i];
-				if (RELU) g = mix(vec4(0.0), g, greaterThan(y[i], vec4(0.0)));
-				vec4 xhat = (x[i] - m) * is;
+				vec4 g = texelFetch(dyt, int(i));
+				if (RELU) g = mix(vec4(0.0), g, greaterThan(texelFetch(yt, int(i)), vec4(0.0)));
+				vec4 xhat = (texelFetch(xt, int(i)) - m) * is;
 				dx[i] = k * (M * g - db - xhat * dg);
 				if (RESIDUAL) dres[i] = g;
 			}

@@ -6,13 +6,16 @@
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool RELU = false;
 layout(constant_id = 1) const bool VEC4 = true;
-layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
-layout(std430, binding = 1) readonly buffer Y { vec4 y[]; };
-layout(std430, binding = 2) readonly buffer DY { vec4 dy[]; };
 layout(std430, binding = 3) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 4) readonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 5) writeonly buffer DGamma { float dgamma[]; };
 layout(std430, binding = 6) writeonly buffer DBeta { float dbeta[]; };
+// The VEC4 paths read the large tensors again through texel bindings:
+// lavapipe fetches texels with vector gathers where it loads a storage
+// buffer lane by lane (docs/perf.md).
+layout(binding = 7) uniform samplerBuffer xt;
+layout(binding = 8) uniform samplerBuffer yt;
+layout(binding = 9) uniform samplerBuffer dyt;
 layout(std430, binding = 0) readonly buffer X1 { float x1[]; };
 layout(std430, binding = 1) readonly buffer Y1 { float y1[]; };
 layout(std430, binding = 2) readonly buffer DY1 { float dy1[]; };
@@ -38,10 +41,10 @@ void main() {
 				r -= L4;
 				n++;
 			}
-			vec4 g = dy[i];
-			if (RELU) g = mix(vec4(0.0), g, greaterThan(y[i], vec4(0.0)));
+			vec4 g = texelFetch(dyt, int(i));
+			if (RELU) g = mix(vec4(0.0), g, greaterThan(texelFetch(yt, int(i)), vec4(0.0)));
 			sg += (g.x + g.y) + (g.z + g.w);
-			sgx += dot(g, x[i] - mu);
+			sgx += dot(g, texelFetch(xt, int(i)) - mu);
 		}
 	} else {
 		uint dn = 256 / L, dr = 256 % L, n = t / L, r = t % L;

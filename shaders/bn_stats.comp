@@ -14,7 +14,10 @@ layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
 layout(std430, binding = 2) writeonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 3) buffer RunMean { float runMean[]; };
 layout(std430, binding = 4) buffer RunVar { float runVar[]; };
-layout(std430, binding = 0) readonly buffer X4 { vec4 x4[]; };
+// The VEC4 paths read the large tensors again through texel bindings:
+// lavapipe fetches texels with vector gathers where it loads a storage
+// buffer lane by lane (docs/perf.md).
+layout(binding = 5) uniform samplerBuffer xt;
 layout(push_constant) uniform P { uint N, C, L; float eps, momentum; };
 
 shared float sn[256];
@@ -30,7 +33,7 @@ void main() {
 		// without a division per element.
 		uint dn = 256 / L4, dr = 256 % L4, n = t / L4, r = t % L4;
 		for (uint j = t; j < N * L4; j += 256) {
-			vec4 v = x4[(n * C + c) * L4 + r];
+			vec4 v = texelFetch(xt, int((n * C + c) * L4 + r));
 			r += dr;
 			n += dn;
 			if (r >= L4) {

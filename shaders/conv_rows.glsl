@@ -9,12 +9,17 @@
 // columns as vec4s; column q0*STRIDE-1 is the left neighbour's last and,
 // for stride 1, column q0+TP the right neighbour's first.
 // Needs buffers x (float) and x4 (vec4) on the input, and TP, STRIDE,
-// WIN, VEC.
+// WIN, VEC; with TEXEL_ROWS defined, a samplerBuffer xt instead of x4
+// (lavapipe fetches texels with vector gathers, docs/perf.md).
 void inputRow(uint row, uint q0, float hz, uint pad, uint Wi, uint Wo, out float seg[WIN]) {
 	if (VEC != 0) {
 		float first = 0.0, last = 0.0;
 		[[unroll]] for (uint i = 0; i < TP * STRIDE / 4; i++) {
+#ifdef TEXEL_ROWS
+			vec4 v = texelFetch(xt, int((row + q0 * STRIDE) / 4 + i)) * hz;
+#else
 			vec4 v = x4[(row + q0 * STRIDE) / 4 + i] * hz;
+#endif
 			[[unroll]] for (uint t = 0; t < 4; t++) seg[1 + 4 * i + t] = v[t];
 			if (i == 0) first = v.x;
 			if (i == TP * STRIDE / 4 - 1) last = v.w;

@@ -27,10 +27,12 @@ layout(constant_id = 6) const uint SG = 8;
 layout(constant_id = 7) const uint VEC = 0;
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 0) readonly buffer X4 { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
-layout(std430, binding = 1) readonly buffer DY4 { vec4 dy4[]; };
 layout(std430, binding = 2) writeonly buffer Part { float partial[]; };
+// x and dy again, as vec4 texels: lavapipe fetches texels with vector
+// gathers where it loads a storage buffer lane by lane (docs/perf.md).
+layout(binding = 3) uniform samplerBuffer xt;
+layout(binding = 4) uniform samplerBuffer dyt;
 layout(push_constant) uniform Params {
 	uint N, C, H, W;
 	uint K, P, Q, pad;
@@ -39,6 +41,7 @@ layout(push_constant) uniform Params {
 
 const uint WIN = (TP - 1) * STRIDE + RK;
 
+#define TEXEL_ROWS
 #include "conv_rows.glsl"
 
 void main() {
@@ -72,7 +75,7 @@ void main() {
 				uint base = ((n * K + k) * P + p) * Q + q0;
 				if (VEC != 0) {
 					[[unroll]] for (uint i = 0; i < TP / 4; i++) {
-						vec4 v = dy4[base / 4 + i] * kz;
+						vec4 v = texelFetch(dyt, int(base / 4 + i)) * kz;
 						[[unroll]] for (uint j = 0; j < 4; j++) g[kq][4 * i + j][u] = v[j];
 					}
 				} else {

@@ -31,7 +31,7 @@ layout(constant_id = 3) const uint SG = 16; // the subgroup size (tiles are numb
 layout(constant_id = 4) const uint VEC = 0; // rows as vec4s (conv_rows.glsl)
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 0) readonly buffer X4 { vec4 x4[]; };
+layout(binding = 4) uniform samplerBuffer xt; // x again, as vec4 texels
 layout(std430, binding = 1) readonly buffer U { vec4 u[]; }; // [k block][c][16][TK/4]
 layout(std430, binding = 2) readonly buffer B { float b[]; };
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
@@ -43,6 +43,7 @@ layout(push_constant) uniform Params {
 const uint TP = 2 * TT; // output columns per invocation
 const uint STRIDE = 1;
 const uint WIN = TP + 2;
+#define TEXEL_ROWS
 #include "conv_rows.glsl"
 
 void main() {
