@@ -152,7 +152,7 @@ import (
 // direct holds the entry points of one instance.
 type direct struct {
 	queueSubmit, createCompute, updateSets, barrier, copyBuffer, beginCmd unsafe.Pointer
-	createViewFn, destroyViewFn unsafe.Pointer
+	createViewFn, destroyViewFn                                           unsafe.Pointer
 }
 
 // loadDirect looks the entry points up through the loader.

@@ -12,12 +12,12 @@ import (
 // Peak is a device's measured ceilings.
 type Peak struct {
 	Device         string  `json:"device"`
-	FMAGFlops      float64 `json:"fma_gflops"`  // fp32, independent vec4 FMA chains
-	CopyGBs        float64 `json:"copy_gbs"`    // device-memory copy, bytes read + written
+	FMAGFlops      float64 `json:"fma_gflops"`     // fp32, independent vec4 FMA chains
+	CopyGBs        float64 `json:"copy_gbs"`       // device-memory copy, bytes read + written
 	TexelCopyGBs   float64 `json:"texel_copy_gbs"` // the same copy reading a uniform texel buffer
-	SubmitUs       float64 `json:"submit_us"`   // empty submit + fence wait round trip
-	DispatchUs     float64 `json:"dispatch_us"` // one more dependent dispatch in a sequence
-	CopyBytes      uint64  `json:"copy_bytes"`  // size of the copied buffer
+	SubmitUs       float64 `json:"submit_us"`      // empty submit + fence wait round trip
+	DispatchUs     float64 `json:"dispatch_us"`    // one more dependent dispatch in a sequence
+	CopyBytes      uint64  `json:"copy_bytes"`     // size of the copied buffer
 	FMAInvocations int     `json:"fma_invocations"`
 }
 
