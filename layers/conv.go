@@ -155,18 +155,18 @@ func v1Trips(c Conv2D, o Shape) int {
 // v3 (sg = the subgroup size).
 func (g *ConvGPU) tiled(ks *kernels, t ConvTiles, sg, hasBias int) {
 	c, in, o := g.Conv, g.In, g.Out
-	name := "conv_v2"
+	name, access := "conv_v2", "rrrw"
 	if sg > 0 {
-		name = "conv_v3"
+		name, access = "conv_v3", "rrrwt" // binding 4: the input again, as texels
 	}
 	S := uint32(c.Stride)
-	g.fwd = ks.get(name, "rrrw", 9, t.spec(c, in, o, sg, S, 0)...)
+	g.fwd = ks.get(name, access, 9, t.spec(c, in, o, sg, S, 0)...)
 	g.fwdPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, hasBias)
 	g.fwdGroups = t.groups(o)
 	g.dgradPush = u32(in.N, o.C, o.H, o.W, in.C, in.H, in.W, c.Pad, 0)
 	switch {
 	case c.Stride == 1 && c.Pad <= c.Kernel-1:
-		g.dgrad = ks.get(name, "rrrw", 9, t.spec(c, o, in, sg, 1, 1)...)
+		g.dgrad = ks.get(name, access, 9, t.spec(c, o, in, sg, 1, 1)...)
 		g.dgradPush[7] = uint32(c.Kernel - 1 - c.Pad)
 		g.dgradGroups = t.groups(in)
 	case sg > 0 && t.vecRowsStrided(c, o, in, sg):
@@ -176,7 +176,7 @@ func (g *ConvGPU) tiled(ks *kernels, t ConvTiles, sg, hasBias int) {
 		// docs/perf.md).
 		t3 := t
 		t3.TK = max(4, t.TK/2/4*4)
-		g.dgrad = ks.get(name, "rrrw", 9, t3.spec(c, o, in, sg, S, 3)...)
+		g.dgrad = ks.get(name, access, 9, t3.spec(c, o, in, sg, S, 3)...)
 		g.dgradGroups = t3.groups(Shape{in.N, in.C, in.H / 2, in.W / 2})
 	default:
 		// One pipeline per remainder of the output row and column modulo
@@ -184,7 +184,7 @@ func (g *ConvGPU) tiled(ks *kernels, t ConvTiles, sg, hasBias int) {
 		for rp := range c.Stride {
 			for cp := range c.Stride {
 				sp := t.spec(c, o, in, sg, S, 2, uint32(rp), uint32(cp), uint32(c.Pad))
-				g.dgradPar = append(g.dgradPar, ks.get(name, "rrrw", 9, sp...))
+				g.dgradPar = append(g.dgradPar, ks.get(name, access, 9, sp...))
 				rows := max(0, (in.H-rp+c.Stride-1)/c.Stride)
 				cols := max(0, (in.W-cp+c.Stride-1)/c.Stride)
 				tiles := in.N * rows * ((cols + t.TP - 1) / t.TP)
@@ -234,7 +234,17 @@ func (g *ConvGPU) Forward(s *gpu.Sequence, x, w, b, y gpu.Arg) {
 		g.wino.forward(s, x, w, b, y)
 		return
 	}
-	s.Dispatch(g.fwd, g.fwdGroups, g.fwdPush, x, w, b, y)
+	g.dispatchTiled(s, g.fwd, g.fwdGroups, g.fwdPush, x, w, b, y)
+}
+
+// dispatchTiled records a v2 or v3 forward or data-gradient pass from
+// src; v3 reads src a second time, as texels.
+func (g *ConvGPU) dispatchTiled(s *gpu.Sequence, k *gpu.Kernel, groups gpu.Groups, push []uint32, src, w, b, dst gpu.Arg) {
+	if g.Version >= ConvV3 {
+		s.Dispatch(k, groups, push, src, w, b, dst, src)
+		return
+	}
+	s.Dispatch(k, groups, push, src, w, b, dst)
 }
 
 // BackwardData records dx from dy.
@@ -248,10 +258,10 @@ func (g *ConvGPU) BackwardData(s *gpu.Sequence, dy, w, dx gpu.Arg) {
 		return
 	}
 	for i, k := range g.dgradPar {
-		s.Dispatch(k, g.dgradParGroups[i], g.dgradPush, dy, w, w, dx)
+		g.dispatchTiled(s, k, g.dgradParGroups[i], g.dgradPush, dy, w, w, dx)
 	}
 	if g.dgradPar == nil {
-		s.Dispatch(g.dgrad, g.dgradGroups, g.dgradPush, dy, w, w, dx)
+		g.dispatchTiled(s, g.dgrad, g.dgradGroups, g.dgradPush, dy, w, w, dx)
 	}
 }
 

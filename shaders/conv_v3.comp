@@ -46,7 +46,9 @@ layout(constant_id = 10) const uint SG = 8; // the subgroup size
 layout(constant_id = 11) const uint VEC = 0;
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 0) readonly buffer X4 { vec4 x4[]; };
+// x again, as vec4 texels for the vec4 row reads: lavapipe fetches texels
+// with vector gathers where it loads a storage buffer lane by lane.
+layout(binding = 4) uniform samplerBuffer xt;
 layout(std430, binding = 1) readonly buffer Wt { float w[]; };
 layout(std430, binding = 2) readonly buffer B { float b[]; };
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
@@ -64,6 +66,7 @@ const uint TP1 = TP + 1; // MODE 3: a dy row segment and the next column
 const uint PAR = MODE == 3 ? 4 : 1; // accumulator sets: MODE 3's (row, column) remainders
 shared vec4 wsh[WSH];
 
+#define TEXEL_ROWS
 #include "conv_rows.glsl"
 
 float weight(uint o, uint i, uint r, uint s) {
@@ -89,7 +92,7 @@ void dyRow(uint plane, uint i, uint q0, out float seg[TP1]) {
 	float hz = i < Hi ? 1.0 : 0.0;
 	uint row = (plane + min(i, Hi - 1)) * Wi;
 	[[unroll]] for (uint k = 0; k < TP / 4; k++) {
-		vec4 v = x4[(row + q0) / 4 + k] * hz;
+		vec4 v = texelFetch(xt, int((row + q0) / 4 + k)) * hz;
 		[[unroll]] for (uint t = 0; t < 4; t++) seg[4 * k + t] = v[t];
 	}
 	float next = subgroupShuffleDown(seg[0], 1);
