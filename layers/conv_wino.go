@@ -32,7 +32,7 @@ func newWinoGPU(ks *kernels, m *gpu.Manager, c Conv2D, in Shape, t ConvTiles, sg
 	w := &winoGPU{c: c, tk: tk}
 	w.weights = ks.get("conv_wino_weights", "rw", 2, 64, uint32(tk), 0)
 	w.weightsFlip = ks.get("conv_wino_weights", "rw", 2, 64, uint32(tk), 1)
-	w.conv = ks.get("conv_wino", "rrrwt", 6, uint32(t.Local), uint32(tk), uint32(tt), uint32(sg), vec)
+	w.conv = ks.get("conv_wino", "rtrwt", 6, uint32(t.Local), uint32(tk), uint32(tt), uint32(sg), vec)
 	if ks.err != nil {
 		return nil, ks.err
 	}

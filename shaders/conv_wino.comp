@@ -32,7 +32,7 @@ layout(constant_id = 4) const uint VEC = 0; // rows as vec4s (conv_rows.glsl)
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(binding = 4) uniform samplerBuffer xt; // x again, as vec4 texels
-layout(std430, binding = 1) readonly buffer U { vec4 u[]; }; // [k block][c][16][TK/4]
+layout(binding = 1) uniform samplerBuffer u; // [k block][c][16][TK/4] vec4s
 layout(std430, binding = 2) readonly buffer B { float b[]; };
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform Params {
@@ -94,7 +94,7 @@ void main() {
 		const uint NV = 4 * TK, NL = (NV + SG - 1) / SG;
 		uint ub = (gl_WorkGroupID.y * Ci + c) * NV;
 		vec4 wl[NL];
-		[[unroll]] for (uint j = 0; j < NL; j++) wl[j] = u[ub + min(j * SG + gl_SubgroupInvocationID, NV - 1)];
+		[[unroll]] for (uint j = 0; j < NL; j++) wl[j] = texelFetch(u, int(ub + min(j * SG + gl_SubgroupInvocationID, NV - 1)));
 		[[unroll]] for (uint e = 0; e < 16; e++) {
 			[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
 				uint i = e * (TK / 4) + kq;
