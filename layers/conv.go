@@ -126,6 +126,7 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 			if g.wino, err = newWinoGPU(ks, m, c, in, t, sg, hasBias); err != nil {
 				return nil, err
 			}
+			g.parts = g.wino.parts
 		}
 	default:
 		return nil, fmt.Errorf("layers: unknown conv version %d", v)
@@ -271,9 +272,12 @@ func (g *ConvGPU) BackwardWeights(s *gpu.Sequence, x, dy, dw, db gpu.Arg) {
 	if g.Version == ConvV1 {
 		push = g.push
 	}
-	if g.Version >= ConvV3 {
+	switch {
+	case g.wino != nil:
+		g.wino.backwardWeights(s, x, dy, g.partial)
+	case g.Version >= ConvV3:
 		s.Dispatch(g.wgrad, g.wgradGroups, push, x, dy, g.partial, x, dy)
-	} else {
+	default:
 		s.Dispatch(g.wgrad, g.wgradGroups, push, x, dy, g.partial)
 	}
 	n := g.Conv.WeightLen()
