@@ -126,7 +126,6 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 			if g.wino, err = newWinoGPU(ks, m, c, in, t, sg, hasBias); err != nil {
 				return nil, err
 			}
-			g.parts = g.wino.parts
 		}
 	default:
 		return nil, fmt.Errorf("layers: unknown conv version %d", v)
@@ -272,12 +271,9 @@ func (g *ConvGPU) BackwardWeights(s *gpu.Sequence, x, dy, dw, db gpu.Arg) {
 	if g.Version == ConvV1 {
 		push = g.push
 	}
-	switch {
-	case g.wino != nil:
-		g.wino.backwardWeights(s, x, dy, g.partial)
-	case g.Version >= ConvV3:
+	if g.Version >= ConvV3 {
 		s.Dispatch(g.wgrad, g.wgradGroups, push, x, dy, g.partial, x, dy)
-	default:
+	} else {
 		s.Dispatch(g.wgrad, g.wgradGroups, push, x, dy, g.partial)
 	}
 	n := g.Conv.WeightLen()

@@ -5,24 +5,21 @@ import "github.com/vknn/vknn/gpu"
 // ConvTiles are the tile sizes of the v2 and v3 kernels (see shaders/conv_v[23]*.comp),
 // set through specialization constants.
 type ConvTiles struct {
-	Local   int // invocations per workgroup
-	TK      int // output channels per invocation (forward, data gradient); a multiple of 4
-	TP      int // output columns per invocation
-	CB      int // input channels staged per step
-	WTK     int // weight gradient: output channels per invocation; a multiple of 4
-	WTC     int // weight gradient: input channels per invocation
-	WTP     int // weight gradient: output columns per step
-	Rows    int // weight gradient: row segments per chunk (lavapipe's loop budget)
-	Chunk   int // v3 weight gradient: row segments per chunk, a multiple of the subgroup size
-	WinoTK  int // v4 Winograd: output channels per invocation, a multiple of 4
-	WinoTT  int // v4 Winograd: 2x2 tiles per invocation, along a row pair
-	WinoWTK int // v4 Winograd weight gradient: output channels per subgroup, a multiple of 4
-	WinoWTC int // v4 Winograd weight gradient: input channels per subgroup
-	WinoWTT int // v4 Winograd weight gradient: 2x2 tiles per lane and strip
+	Local  int // invocations per workgroup
+	TK     int // output channels per invocation (forward, data gradient); a multiple of 4
+	TP     int // output columns per invocation
+	CB     int // input channels staged per step
+	WTK    int // weight gradient: output channels per invocation; a multiple of 4
+	WTC    int // weight gradient: input channels per invocation
+	WTP    int // weight gradient: output columns per step
+	Rows   int // weight gradient: row segments per chunk (lavapipe's loop budget)
+	Chunk  int // v3 weight gradient: row segments per chunk, a multiple of the subgroup size
+	WinoTK int // v4 Winograd: output channels per invocation, a multiple of 4
+	WinoTT int // v4 Winograd: 2x2 tiles per invocation, along a row pair
 }
 
 // DefaultTiles are the tile sizes chosen by measurement (docs/perf.md).
-var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, WTP: 8, Rows: 64, Chunk: 256, WinoTK: 16, WinoTT: 2, WinoWTK: 8, WinoWTC: 4, WinoWTT: 2}
+var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, WTP: 8, Rows: 64, Chunk: 256, WinoTK: 16, WinoTT: 2}
 
 // spec is the specialization of conv_v2 (sg = 0) or conv_v3 for one pass
 // from src to dst: mode 0 forward, 1 stride-1 data gradient, 2 strided

@@ -9,13 +9,9 @@ import (
 // winoGPU runs the forward pass and the data gradient of a 3x3, stride-1,
 // padding-1 convolution by Winograd F(2x2, 3x3) (conv_wino.comp), the
 // weights transformed into a scratch buffer in the same command buffer
-// first (conv_wino_weights.comp), and the weight gradient by F(3x3, 2x2)
-// (conv_wino_wgrad.comp) into partial sums per chunk of the pixels.
+// first (conv_wino_weights.comp).
 type winoGPU struct {
-	weights, weightsFlip, conv, wgrad *gpu.Kernel
-	wgradGroups                       gpu.Groups
-	wgradPush                         []uint32
-	parts                             int // chunks of the weight gradient
+	weights, weightsFlip, conv *gpu.Kernel
 	uf, ub                     *gpu.Buffer // transformed weights: forward, data gradient
 	fwdGroups, dgradGroups     gpu.Groups
 	fwdPush, dgradPush         []uint32
@@ -37,9 +33,6 @@ func newWinoGPU(ks *kernels, m *gpu.Manager, c Conv2D, in Shape, t ConvTiles, sg
 	w.weights = ks.get("conv_wino_weights", "rw", 2, 64, uint32(tk), 0)
 	w.weightsFlip = ks.get("conv_wino_weights", "rw", 2, 64, uint32(tk), 1)
 	w.conv = ks.get("conv_wino", "rtrwt", 6, uint32(t.Local), uint32(tk), uint32(tt), uint32(sg), vec)
-	wtt := t.WinoWTT
-	wvec := boolSpec(ConvTiles{TP: 2 * wtt}.vecRows(c, in, in, 1, sg))
-	w.wgrad = ks.get("conv_wino_wgrad", "rrwtt", 6, uint32(t.Local), uint32(t.WinoWTK), uint32(t.WinoWTC), uint32(wtt), uint32(sg), wvec)
 	if ks.err != nil {
 		return nil, ks.err
 	}
@@ -55,14 +48,6 @@ func newWinoGPU(ks *kernels, m *gpu.Manager, c Conv2D, in Shape, t ConvTiles, sg
 	w.fwdGroups = gpu.Groups{flat(tiles, t.Local)[0], uint32((c.Out + tk - 1) / tk), 1}
 	w.dgradGroups = gpu.Groups{flat(tiles, t.Local)[0], uint32((c.In + tk - 1) / tk), 1}
 	w.fwdPush = u32(in.N, c.In, in.H, in.W, c.Out, hasBias)
-	// The weight gradient: a subgroup per block of channels, chunks of
-	// strips (2 rows x 2 WinoWTT columns) across workgroups in y.
-	chunk := max(sg, t.Chunk/sg*sg)
-	strips := in.N * ((in.H + 1) / 2) * ((in.W + 2*wtt - 1) / (2 * wtt))
-	w.parts = (strips + chunk - 1) / chunk
-	pairs := ((c.Out + t.WinoWTK - 1) / t.WinoWTK) * ((c.In + t.WinoWTC - 1) / t.WinoWTC)
-	w.wgradGroups = gpu.Groups{flat(pairs, t.Local/sg)[0], uint32(w.parts), 1}
-	w.wgradPush = u32(in.N, c.In, in.H, in.W, c.Out, chunk)
 	w.dgradPush = u32(in.N, c.Out, in.H, in.W, c.In, 0)
 	return w, nil
 }
@@ -78,11 +63,6 @@ func (w *winoGPU) forward(s *gpu.Sequence, x, wt, b, y gpu.Arg) {
 func (w *winoGPU) backwardData(s *gpu.Sequence, dy, wt, dx gpu.Arg) {
 	s.Dispatch(w.weightsFlip, flat(roundUp(w.c.In, w.tk)*w.c.Out, 64), u32(w.c.In, w.c.Out), wt, w.ub)
 	s.Dispatch(w.conv, w.dgradGroups, w.dgradPush, dy, w.ub, wt, dx, dy)
-}
-
-// backwardWeights records dw's partial sums per chunk into partial.
-func (w *winoGPU) backwardWeights(s *gpu.Sequence, x, dy, partial gpu.Arg) {
-	s.Dispatch(w.wgrad, w.wgradGroups, w.wgradPush, x, dy, partial, x, dy)
 }
 
 // roundUp is n rounded up to a multiple of m.

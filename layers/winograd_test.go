@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// TestConvWinograd: the Winograd transforms (F(2x2, 3x3) forward,
-// F(3x3, 2x2) weight gradient) reproduce the direct convolution in float64 (to rounding), odd planes and bias included,
+// TestConvWinograd: the Winograd transforms reproduce the direct
+// convolution in float64 (to rounding), odd planes and bias included,
 // and a wrong transform matrix is caught.
 func TestConvWinograd(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
@@ -27,14 +27,7 @@ func TestConvWinograd(t *testing.T) {
 		ConvForward(c, in, x, w, b, want)
 		ConvWinograd(c, in, x, w, b, got)
 		if e := maxRelErr(got, want); e > 1e-12 || e != e {
-			t.Errorf("%s: forward: relative error %.2g", tc.name, e)
-		}
-		dy := randSlice[float64](rng, o.Len())
-		wantW, gotW := make([]float64, c.WeightLen()), make([]float64, c.WeightLen())
-		ConvBackwardWeights(c, in, x, dy, wantW, nil)
-		ConvWinogradWeights(c, in, x, dy, gotW)
-		if e := maxRelErr(gotW, wantW); e > 1e-12 || e != e {
-			t.Errorf("%s: weight gradient: relative error %.2g", tc.name, e)
+			t.Errorf("%s: relative error %.2g", tc.name, e)
 		}
 	}
 }
