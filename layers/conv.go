@@ -205,20 +205,20 @@ func (g *ConvGPU) wgradV2(ks *kernels, t ConvTiles) {
 	rows := max(1, t.Rows/tiles)
 	g.parts = (in.N*o.H + rows - 1) / rows
 	g.wgradPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, rows)
-	g.wgradGroups = gpu.Groups{flat(t.pairs(c), t.Local)[0], uint32(g.parts), 1}
+	g.wgradGroups = gpu.Groups{flat(pairs(c, t.WTK, t.WTC), t.Local)[0], uint32(g.parts), 1}
 }
 
-// wgradV3 sets up conv_v3_wgrad: a subgroup per block of WTK x WTC
+// wgradV3 sets up conv_v3_wgrad: a subgroup per block of SWTK x SWTC
 // channels and chunk of t.Chunk row segments.
 func (g *ConvGPU) wgradV3(ks *kernels, t ConvTiles, sg int) {
 	c, in, o := g.Conv, g.In, g.Out
-	g.wgrad = ks.get("conv_v3_wgrad", "rrwtt", 9, uint32(t.Local), uint32(t.WTK), uint32(t.WTC), uint32(t.WTP),
+	g.wgrad = ks.get("conv_v3_wgrad", "rrwtt", 9, uint32(t.Local), uint32(t.SWTK), uint32(t.SWTC), uint32(t.WTP),
 		uint32(c.Kernel), uint32(c.Stride), uint32(sg), boolSpec(t.vecRows(c, in, o, c.Stride, sg)))
 	chunk := max(sg, t.Chunk/sg*sg)
 	tiles := o.N * o.H * ((o.W + t.WTP - 1) / t.WTP)
 	g.parts = (tiles + chunk - 1) / chunk
 	g.wgradPush = u32(in.N, in.C, in.H, in.W, o.C, o.H, o.W, c.Pad, chunk)
-	g.wgradGroups = gpu.Groups{flat(t.pairs(c), t.Local/sg)[0], uint32(g.parts), 1}
+	g.wgradGroups = gpu.Groups{flat(pairs(c, t.SWTK, t.SWTC), t.Local/sg)[0], uint32(g.parts), 1}
 }
 
 // Forward records y = conv(x, w) + b; b is ignored without Conv.Bias.

@@ -9,8 +9,10 @@ type ConvTiles struct {
 	TK     int // output channels per invocation (forward, data gradient); a multiple of 4
 	TP     int // output columns per invocation
 	CB     int // input channels staged per step
-	WTK    int // weight gradient: output channels per invocation; a multiple of 4
-	WTC    int // weight gradient: input channels per invocation
+	WTK    int // v2 weight gradient: output channels per invocation; a multiple of 4
+	WTC    int // v2 weight gradient: input channels per invocation
+	SWTK   int // v3 weight gradient: output channels per subgroup; a multiple of 4
+	SWTC   int // v3 weight gradient: input channels per subgroup
 	WTP    int // weight gradient: output columns per step
 	Rows   int // weight gradient: row segments per chunk (lavapipe's loop budget)
 	Chunk  int // v3 weight gradient: row segments per chunk, a multiple of the subgroup size
@@ -19,7 +21,7 @@ type ConvTiles struct {
 }
 
 // DefaultTiles are the tile sizes chosen by measurement (docs/perf.md).
-var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, WTP: 8, Rows: 64, Chunk: 256, WinoTK: 16, WinoTT: 2}
+var DefaultTiles = ConvTiles{Local: 64, TK: 16, TP: 8, CB: 8, WTK: 8, WTC: 4, SWTK: 8, SWTC: 4, WTP: 8, Rows: 64, Chunk: 1024, WinoTK: 16, WinoTT: 2}
 
 // spec is the specialization of conv_v2 (sg = 0) or conv_v3 for one pass
 // from src to dst: mode 0 forward, 1 stride-1 data gradient, 2 strided
@@ -50,10 +52,10 @@ func (t ConvTiles) vecRows(c Conv2D, src, dst Shape, stride, sg int) bool {
 	return sg%(dst.W/t.TP) == 0
 }
 
-// pairs is the number of (WTK output, WTC input) channel blocks of the
+// pairs is the number of (tk output, tc input) channel blocks of the
 // weight gradient.
-func (t ConvTiles) pairs(c Conv2D) int {
-	return ((c.Out + t.WTK - 1) / t.WTK) * ((c.In + t.WTC - 1) / t.WTC)
+func pairs(c Conv2D, tk, tc int) int {
+	return ((c.Out + tk - 1) / tk) * ((c.In + tc - 1) / tc)
 }
 
 // vecRowsStrided tells whether conv_v3 may compute the data gradient of a

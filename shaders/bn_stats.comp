@@ -40,12 +40,15 @@ void main() {
 				r -= L4;
 				n++;
 			}
-			for (uint k = 0; k < 4; k++) {
-				cnt += 1.0;
-				float d = v[k] - mu;
-				mu += d / cnt;
-				m2 += d * (v[k] - mu);
-			}
+			// Merge the four values (their mean and squared deviations
+			// about it) into the running pair, Chan et al.: one division
+			// per vec4 where Welford makes four.
+			float mb = ((v.x + v.y) + (v.z + v.w)) * 0.25;
+			vec4 dv = v - mb;
+			float n = cnt + 4.0, delta = mb - mu, f = 4.0 / n;
+			mu += delta * f;
+			m2 += dot(dv, dv) + delta * delta * cnt * f;
+			cnt = n;
 		}
 	} else {
 		uint dn = 256 / L, dr = 256 % L, n = t / L, r = t % L;
