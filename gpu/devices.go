@@ -27,6 +27,8 @@ type DeviceInfo struct {
 	MaxWorkgroupCount       [3]uint32
 	SharedMemoryBytes       uint32
 	MaxStorageBufferRange   uint32
+	MaxTexelBytes           uint64 // the largest texel-buffer view ('t' binding): maxTexelBufferElements vec4s
+	MinTexelOffset          uint64 // a 't' binding's offset must be a multiple of this (minTexelBufferOffsetAlignment)
 	MaxPushConstantsBytes   uint32
 	SubgroupSize            uint32  // 0 where the device is older than Vulkan 1.1
 	SubgroupShuffle         bool    // compute shaders have subgroup shuffles, relative ones too
@@ -35,8 +37,6 @@ type DeviceInfo struct {
 	physical         vk.PhysicalDevice
 	api              uint32
 	minStorageOffset uint64 // minStorageBufferOffsetAlignment
-	minTexelOffset   uint64 // minTexelBufferOffsetAlignment
-	maxTexels        uint64 // maxTexelBufferElements
 }
 
 func (d DeviceInfo) String() string {
@@ -163,6 +163,8 @@ func describe(in *instance, pd vk.PhysicalDevice) (DeviceInfo, vk.PhysicalDevice
 		MaxWorkgroupCount:       l.MaxComputeWorkGroupCount,
 		SharedMemoryBytes:       l.MaxComputeSharedMemorySize,
 		MaxStorageBufferRange:   l.MaxStorageBufferRange,
+		MaxTexelBytes:           16 * uint64(l.MaxTexelBufferElements),
+		MinTexelOffset:          max(uint64(l.MinTexelBufferOffsetAlignment), 1),
 		MaxPushConstantsBytes:   l.MaxPushConstantsSize,
 		SubgroupSize:            extra.subgroupSize,
 		SubgroupShuffle:         extra.subgroupStages&computeStage != 0 && extra.subgroupOps&shuffleOps == shuffleOps,
@@ -170,8 +172,6 @@ func describe(in *instance, pd vk.PhysicalDevice) (DeviceInfo, vk.PhysicalDevice
 		physical:                pd,
 		api:                     api,
 		minStorageOffset:        max(uint64(l.MinStorageBufferOffsetAlignment), 1),
-		minTexelOffset:          max(uint64(l.MinTexelBufferOffsetAlignment), 1),
-		maxTexels:               uint64(l.MaxTexelBufferElements),
 	}
 	if info.Vendor == "" {
 		info.Vendor = fmt.Sprintf("0x%04x", p.VendorID)

@@ -259,10 +259,14 @@ func (d direct) destroyView(dev vk.Device, v uint64) {
 	C.vknnDestroyView(d.destroyViewFn, dispatchable(dev), C.uint64_t(v))
 }
 
-// texelRange is the bytes of a texel-buffer view of r: its vec4s, the
-// last one completed from the buffer's padding (NewBuffer allocates whole
-// vec4s), or cut where the buffer ends.
+// texelRange is the bytes of a texel-buffer view of r: its size rounded
+// up to whole vec4s, as far as the buffer's allocation (whole vec4s, see
+// NewBuffer) reaches from r.Off. checkDispatch refuses a view that does
+// not cover r.
 func texelRange(r Slice) uint64 {
-	end := min((r.Off+r.Size+15)/16*16, (r.Buf.size+15)/16*16)
-	return (end - r.Off) / 16 * 16
+	alloc := (r.Buf.size + 15) / 16 * 16
+	if r.Off >= alloc {
+		return 0
+	}
+	return min((r.Size+15)/16*16, (alloc-r.Off)/16*16)
 }

@@ -27,6 +27,16 @@ func (b *Buffer) region() Slice { return Slice{b, 0, b.size} }
 // Slice returns the byte range [off, off+size) of b.
 func (b *Buffer) Slice(off, size uint64) Slice { return Slice{b, off, size} }
 
+// Head is the first n bytes of a (all of it if shorter): for a binding a
+// kernel does not read, where a view of the whole would be refused.
+func Head(a Arg, n uint64) Slice {
+	r := a.region()
+	return Slice{r.Buf, r.Off, min(n, r.Size)}
+}
+
+// Bytes is the size of a in bytes.
+func Bytes(a Arg) uint64 { return a.region().Size }
+
 // Groups is a workgroup count in x, y and z.
 type Groups [3]uint32
 
@@ -208,10 +218,11 @@ func (s *Sequence) checkDispatch(k *Kernel, groups Groups, push []uint32, args [
 			return fmt.Errorf("binding %d: buffer belongs to another Manager", i)
 		case r.Size == 0 || r.Off > r.Buf.size || r.Size > r.Buf.size-r.Off:
 			return fmt.Errorf("binding %d: range [%d, +%d) does not fit a %d-byte buffer", i, r.Off, r.Size, r.Buf.size)
-		case k.spec.Access[i] == 't' && (texelRange(r) < 16 || texelRange(r)/16 > info.maxTexels):
-			return fmt.Errorf("binding %d: a texel buffer of %d bytes: not 1 to %d vec4s", i, texelRange(r), info.maxTexels)
-		case k.spec.Access[i] == 't' && r.Off%info.minTexelOffset != 0:
-			return fmt.Errorf("binding %d: offset %d is not a multiple of %d", i, r.Off, info.minTexelOffset)
+		case k.spec.Access[i] == 't' && r.Off%info.MinTexelOffset != 0:
+			return fmt.Errorf("binding %d: texel-buffer offset %d is not a multiple of %d", i, r.Off, info.MinTexelOffset)
+		case k.spec.Access[i] == 't' && (texelRange(r) < r.Size || texelRange(r) > info.MaxTexelBytes):
+			return fmt.Errorf("binding %d: a texel-buffer view of %d bytes cannot cover %d bytes from offset %d (the device's views hold up to %d)",
+				i, texelRange(r), r.Size, r.Off, info.MaxTexelBytes)
 		case k.spec.Access[i] != 't' && r.Size > uint64(info.MaxStorageBufferRange):
 			return fmt.Errorf("binding %d: %d bytes exceed the device's storage-buffer range of %d; bind it in slices", i, r.Size, info.MaxStorageBufferRange)
 		case r.Off%uint64(info.minStorageOffset) != 0:

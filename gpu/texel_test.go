@@ -45,11 +45,25 @@ func TestTexelBinding(t *testing.T) {
 			require.Equal(t, src[c.off:c.off+c.len], got[:c.len])
 		})
 	}
+	// An offset off the device's texel alignment is refused (where the
+	// alignment is above 4 bytes).
 	in := testgpu.Upload(t, m, src)
-	out := testgpu.Poisoned(t, m, 8)
-	s, err := m.NewSequence(gpu.SequenceOptions{})
-	require.NoError(t, err)
-	defer s.Close()
-	s.Dispatch(k, gpu.Groups{1, 1, 1}, []uint32{2}, in.Slice(4, 32), out)
-	require.ErrorContains(t, s.Submit(), "offset 4 is not a multiple of")
+	for _, c := range []struct {
+		name      string
+		off, size uint64
+		want      string
+	}{
+		{"misaligned", m.Info().MinTexelOffset / 2, 32, "texel-buffer offset"},
+	} {
+		if c.off%4 != 0 || (c.name == "misaligned" && c.off == 0) {
+			t.Logf("%s: not applicable, texel alignment %d", c.name, m.Info().MinTexelOffset)
+			continue
+		}
+		out := testgpu.Poisoned(t, m, 8)
+		s, err := m.NewSequence(gpu.SequenceOptions{})
+		require.NoError(t, err)
+		s.Dispatch(k, gpu.Groups{1, 1, 1}, []uint32{2}, gpu.Slice{Buf: in, Off: c.off, Size: c.size}, out)
+		require.ErrorContains(t, s.Submit(), c.want, c.name)
+		s.Close()
+	}
 }

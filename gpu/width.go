@@ -15,11 +15,12 @@ const widthVar = "LP_NATIVE_VECTOR_WIDTH"
 // setVectorWidth sets LP_NATIVE_VECTOR_WIDTH=512 on CPUs with AVX-512
 // where the user has not set it, before the Vulkan loader (and with it
 // lavapipe) loads: lavapipe's own default there is 256 bits, and a
-// ResNet-20 training step runs about 1.5x faster at 512 (docs/perf.md;
-// the FMA ceiling is the same, there are fewer instructions per lane of
-// loop control and addressing). It only affects lavapipe. To keep
-// lavapipe's default, set LP_NATIVE_VECTOR_WIDTH=256 yourself. It
-// reports whether it set the variable.
+// ResNet-20 training step ran 1.5x faster at 512 when issue 15 was filed,
+// and 2-3% faster (medians, alternated runs) once the kernels read
+// through texel buffers (docs/perf.md). It only affects lavapipe (child
+// processes inherit it). To keep lavapipe's default, set
+// LP_NATIVE_VECTOR_WIDTH=256 yourself. It reports whether it set the
+// variable.
 func setVectorWidth(hasAVX512 bool, lookup func(string) (string, bool), set func(string, string) error) bool {
 	if _, ok := lookup(widthVar); ok || !hasAVX512 {
 		return false

@@ -106,6 +106,7 @@ type BatchNormGPU struct {
 	stats, eval, apply, bwdStats, bwdApply *gpu.Kernel
 	push                                   []uint32
 	applyGroups                            gpu.Groups // the apply kernels' grid
+	texel                                  bool       // the vec4 paths read texel bindings
 }
 
 func boolSpec(b bool) uint32 {
@@ -123,6 +124,14 @@ func elementGroups(n int) gpu.Groups {
 // NewBatchNormGPU prepares the kernels for a batch norm with settings bn
 // over inputs of shape in, fused with a residual add and a ReLU as asked.
 func NewBatchNormGPU(m *gpu.Manager, in Shape, bn BN, relu, residual bool) (*BatchNormGPU, error) {
+	// On CPU devices the vec4 paths read through texel bindings (lavapipe
+	// gathers those with vector instructions, docs/perf.md), where the
+	// device's views hold the tensor; elsewhere through storage buffers.
+	texel := m.Info().Type == "cpu" && uint64(4*in.Len()) <= m.Info().MaxTexelBytes
+	return newBatchNormGPU(m, in, bn, relu, residual, texel)
+}
+
+func newBatchNormGPU(m *gpu.Manager, in Shape, bn BN, relu, residual, texel bool) (*BatchNormGPU, error) {
 	if err := in.Valid(); err != nil {
 		return nil, err
 	}
@@ -139,11 +148,13 @@ func NewBatchNormGPU(m *gpu.Manager, in Shape, bn BN, relu, residual bool) (*Bat
 		items /= 4 * v
 	}
 	b.applyGroups = elementGroups(items)
-	b.stats = ks.get("bn_stats", "rwwbbt", 5, vec4)
+	b.texel = texel
+	tx := boolSpec(b.texel)
+	b.stats = ks.get("bn_stats", "rwwbbt", 5, vec4, tx)
 	b.eval = ks.get("bn_eval_stats", "rrww", 2)
-	b.apply = ks.get("bn_apply", "rrrrrrwtt", 3, r, res, vec4, uint32(v))
-	b.bwdStats = ks.get("bn_bwd_stats", "rrrrrwwttt", 3, r, vec4)
-	b.bwdApply = ks.get("bn_bwd_apply", "rrrrrrrrwwttt", 3, r, res, vec4, uint32(v))
+	b.apply = ks.get("bn_apply", "rrrrrrwtt", 3, r, res, vec4, uint32(v), tx)
+	b.bwdStats = ks.get("bn_bwd_stats", "rrrrrwwttt", 3, r, vec4, tx)
+	b.bwdApply = ks.get("bn_bwd_apply", "rrrrrrrrwwttt", 3, r, res, vec4, uint32(v), tx)
 	return b, ks.err
 }
 
@@ -152,7 +163,7 @@ func f32(x float32) uint32 { return math.Float32bits(x) }
 // ForwardTrain records the training-mode forward pass.
 func (b *BatchNormGPU) ForwardTrain(s *gpu.Sequence, a BNArgs) {
 	push := append(append([]uint32{}, b.push...), f32(float32(b.BN.Eps)), f32(float32(b.BN.Momentum)))
-	s.Dispatch(b.stats, gpu.Groups{uint32(b.In.C), 1, 1}, push, a.X, a.Mean, a.Invstd, a.RunMean, a.RunVar, a.X)
+	s.Dispatch(b.stats, gpu.Groups{uint32(b.In.C), 1, 1}, push, a.X, a.Mean, a.Invstd, a.RunMean, a.RunVar, b.tex(a.X))
 	b.applyStats(s, a)
 }
 
@@ -167,15 +178,26 @@ func (b *BatchNormGPU) applyStats(s *gpu.Sequence, a BNArgs) {
 	if !b.Residual {
 		res = a.X // bound but not read
 	}
-	s.Dispatch(b.apply, b.applyGroups, b.push, a.X, a.Mean, a.Invstd, a.Gamma, a.Beta, res, a.Y, a.X, res)
+	s.Dispatch(b.apply, b.applyGroups, b.push, a.X, a.Mean, a.Invstd, a.Gamma, a.Beta, res, a.Y, b.tex(a.X), b.tex(res))
 }
 
 // Backward records the training-mode backward pass.
 func (b *BatchNormGPU) Backward(s *gpu.Sequence, a BNArgs, g BNGrads) {
-	s.Dispatch(b.bwdStats, gpu.Groups{uint32(b.In.C), 1, 1}, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, g.DGamma, g.DBeta, a.X, a.Y, g.DY)
+	s.Dispatch(b.bwdStats, gpu.Groups{uint32(b.In.C), 1, 1}, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, g.DGamma, g.DBeta,
+		b.tex(a.X), b.tex(a.Y), b.tex(g.DY))
 	dres := g.DRes
 	if !b.Residual {
 		dres = g.DX // bound but not written
 	}
-	s.Dispatch(b.bwdApply, b.applyGroups, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, a.Gamma, g.DGamma, g.DBeta, g.DX, dres, a.X, a.Y, g.DY)
+	s.Dispatch(b.bwdApply, b.applyGroups, b.push, a.X, a.Y, g.DY, a.Mean, a.Invstd, a.Gamma, g.DGamma, g.DBeta, g.DX, dres,
+		b.tex(a.X), b.tex(a.Y), b.tex(g.DY))
+}
+
+// tex is what a texel binding gets: a, or where the kernels read storage
+// buffers instead, its first vec4 (bound, not read).
+func (b *BatchNormGPU) tex(a gpu.Arg) gpu.Arg {
+	if b.texel {
+		return a
+	}
+	return gpu.Head(a, 16)
 }

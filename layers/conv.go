@@ -79,6 +79,11 @@ func NewConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion) (*ConvGPU, er
 	if c.Kernel > MaxTiledKernel || c.Stride > MaxTiledStride {
 		v = ConvV1
 	}
+	// v3 and v4 read their inputs through texel bindings: v2 where the
+	// device's texel views cannot hold them.
+	if v >= ConvV3 && c.Check(in) == nil && uint64(4*max(in.Len(), c.OutShape(in).Len())) > m.Info().MaxTexelBytes {
+		v = ConvV2
+	}
 	return newConvGPU(m, c, in, v, DefaultTiles)
 }
 
@@ -115,17 +120,18 @@ func newConvGPU(m *gpu.Manager, c Conv2D, in Shape, v ConvVersion, t ConvTiles) 
 				return nil, fmt.Errorf("layers: conv v3 needs subgroups that divide the workgroup of %d (subgroup size %d)", t.Local, sg)
 			}
 		}
-		g.tiled(ks, t, sg, hasBias)
-		if v >= ConvV3 {
-			g.wgradV3(ks, t, sg)
-		} else {
-			g.wgradV2(ks, t)
-		}
-		if v == ConvV4 && t.winoFits(c) && ks.err == nil {
+		if v == ConvV4 && t.winoFits(c, in) {
 			var err error
 			if g.wino, err = newWinoGPU(ks, m, c, in, t, sg, hasBias); err != nil {
 				return nil, err
 			}
+		} else {
+			g.tiled(ks, t, sg, hasBias)
+		}
+		if v >= ConvV3 {
+			g.wgradV3(ks, t, sg)
+		} else {
+			g.wgradV2(ks, t)
 		}
 	default:
 		return nil, fmt.Errorf("layers: unknown conv version %d", v)

@@ -19,9 +19,16 @@ type winoGPU struct {
 	tk                         int // TK of the transformed weights' blocks
 }
 
-// winoFits tells whether conv_wino takes conv c with tiles t.
-func (t ConvTiles) winoFits(c Conv2D) bool {
-	return WinogradApplies(c) && t.WinoTK > 0 && t.WinoTK%4 == 0 && t.WinoTT > 0
+// winoFits tells whether conv_wino takes conv c on inputs of shape in
+// with tiles t: a convolution WinogradApplies to, and the weight
+// transform's one-dimensional grid (an invocation per channel pair)
+// within the 65,535 workgroups every device allows.
+func (t ConvTiles) winoFits(c Conv2D, in Shape) bool {
+	if !WinogradApplies(c) || t.WinoTK <= 0 || t.WinoTK%4 != 0 || t.WinoTT <= 0 || c.Check(in) != nil {
+		return false
+	}
+	pairs := max(roundUp(c.Out, t.WinoTK)*c.In, roundUp(c.In, t.WinoTK)*c.Out)
+	return (pairs+63)/64 <= 65535
 }
 
 // newWinoGPU prepares conv_wino for c on input shape in, for subgroups of

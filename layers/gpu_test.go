@@ -25,76 +25,80 @@ func submit(t *testing.T, m *gpu.Manager, record func(s *gpu.Sequence)) {
 func TestBatchNormGPU(t *testing.T) {
 	m := testgpu.Open(t)
 	rng := rand.New(rand.NewPCG(31, 32))
-	for _, in := range bnShapes {
-		for _, mode := range []struct{ relu, res bool }{{false, false}, {true, false}, {true, true}} {
-			t.Run(fmt.Sprintf("%v/relu=%v/res=%v", in, mode.relu, mode.res), func(t *testing.T) {
-				bn, err := NewBatchNormGPU(m, in, DefaultBN, mode.relu, mode.res)
-				require.NoError(t, err)
-				n, C := in.Len(), in.C
-				x, res, dy := testgpu.Rand(rng, n), testgpu.Rand(rng, n), testgpu.Rand(rng, n)
-				for i := range x {
-					x[i] = 3*x[i] + 0.5 // a mean and variance away from 0 and 1
-				}
-				gamma, beta := testgpu.Rand(rng, C), testgpu.Rand(rng, C)
-				rm, rv := testgpu.Rand(rng, C), testgpu.Rand(rng, C)
-				for i := range rv {
-					rv[i] = 1 + rv[i]*rv[i]
-				}
-				a := BNArgs{X: testgpu.Upload(t, m, x), Y: testgpu.Poisoned(t, m, n), Gamma: testgpu.Upload(t, m, gamma),
-					Beta: testgpu.Upload(t, m, beta), RunMean: testgpu.Upload(t, m, rm), RunVar: testgpu.Upload(t, m, rv),
-					Mean: testgpu.Poisoned(t, m, C), Invstd: testgpu.Poisoned(t, m, C), Res: testgpu.Upload(t, m, res)}
-				g := BNGrads{DY: testgpu.Upload(t, m, dy), DX: testgpu.Poisoned(t, m, n), DGamma: testgpu.Poisoned(t, m, C),
-					DBeta: testgpu.Poisoned(t, m, C), DRes: testgpu.Poisoned(t, m, n)}
-				submit(t, m, func(s *gpu.Sequence) {
-					bn.ForwardTrain(s, a)
-					bn.Backward(s, a, g)
+	// Both ways of reading the tensors: texel bindings (CPU devices) and
+	// storage buffers (GPUs, and tensors past the device's texel views).
+	for _, texel := range []bool{true, false} {
+		for _, in := range bnShapes {
+			for _, mode := range []struct{ relu, res bool }{{false, false}, {true, false}, {true, true}} {
+				t.Run(fmt.Sprintf("texel=%v/%v/relu=%v/res=%v", texel, in, mode.relu, mode.res), func(t *testing.T) {
+					bn, err := newBatchNormGPU(m, in, DefaultBN, mode.relu, mode.res, texel)
+					require.NoError(t, err)
+					n, C := in.Len(), in.C
+					x, res, dy := testgpu.Rand(rng, n), testgpu.Rand(rng, n), testgpu.Rand(rng, n)
+					for i := range x {
+						x[i] = 3*x[i] + 0.5 // a mean and variance away from 0 and 1
+					}
+					gamma, beta := testgpu.Rand(rng, C), testgpu.Rand(rng, C)
+					rm, rv := testgpu.Rand(rng, C), testgpu.Rand(rng, C)
+					for i := range rv {
+						rv[i] = 1 + rv[i]*rv[i]
+					}
+					a := BNArgs{X: testgpu.Upload(t, m, x), Y: testgpu.Poisoned(t, m, n), Gamma: testgpu.Upload(t, m, gamma),
+						Beta: testgpu.Upload(t, m, beta), RunMean: testgpu.Upload(t, m, rm), RunVar: testgpu.Upload(t, m, rv),
+						Mean: testgpu.Poisoned(t, m, C), Invstd: testgpu.Poisoned(t, m, C), Res: testgpu.Upload(t, m, res)}
+					g := BNGrads{DY: testgpu.Upload(t, m, dy), DX: testgpu.Poisoned(t, m, n), DGamma: testgpu.Poisoned(t, m, C),
+						DBeta: testgpu.Poisoned(t, m, C), DRes: testgpu.Poisoned(t, m, n)}
+					submit(t, m, func(s *gpu.Sequence) {
+						bn.ForwardTrain(s, a)
+						bn.Backward(s, a, g)
+					})
+
+					// CPU: y = relu(bn(x) + res); backward through the ReLU, then the BN.
+					y, mean, invstd := make([]float32, n), make([]float32, C), make([]float32, C)
+					BNForwardTrain(DefaultBN, in, x, gamma, beta, rm, rv, y, mean, invstd)
+					gy := dy
+					if mode.res {
+						for i := range y {
+							y[i] += res[i]
+						}
+					}
+					get := func(a gpu.Arg, n int) []float32 { return testgpu.Download(t, a.(*gpu.Buffer), n) }
+					gpuY := get(a.Y, n)
+					if mode.relu {
+						ReLU(y, y)
+						// The mask comes from the GPU's output: where y is within
+						// rounding of 0 the two paths may disagree on its sign.
+						gy = make([]float32, n)
+						ReLUBackward(gpuY, dy, gy)
+					}
+					dx, dgamma, dbeta := make([]float32, n), make([]float32, C), make([]float32, C)
+					BNBackward(in, x, gy, gamma, mean, invstd, dx, dgamma, dbeta)
+
+					testgpu.Close(t, "y", gpuY, y, 1e-4)
+					testgpu.Close(t, "running mean", get(a.RunMean, C), rm, 1e-5)
+					testgpu.Close(t, "running var", get(a.RunVar, C), rv, 1e-5)
+					testgpu.Close(t, "dx", get(g.DX, n), dx, 1e-4)
+					testgpu.Close(t, "dgamma", get(g.DGamma, C), dgamma, 1e-4)
+					testgpu.Close(t, "dbeta", get(g.DBeta, C), dbeta, 1e-4)
+					if mode.res {
+						testgpu.Close(t, "dres", get(g.DRes, n), gy, 1e-6)
+					}
+
+					// Eval mode with the updated running statistics.
+					a.Y = testgpu.Poisoned(t, m, n)
+					submit(t, m, func(s *gpu.Sequence) { bn.ForwardEval(s, a) })
+					BNForwardEval(DefaultBN, in, x, gamma, beta, rm, rv, y)
+					if mode.res {
+						for i := range y {
+							y[i] += res[i]
+						}
+					}
+					if mode.relu {
+						ReLU(y, y)
+					}
+					testgpu.Close(t, "eval y", get(a.Y, n), y, 1e-4)
 				})
-
-				// CPU: y = relu(bn(x) + res); backward through the ReLU, then the BN.
-				y, mean, invstd := make([]float32, n), make([]float32, C), make([]float32, C)
-				BNForwardTrain(DefaultBN, in, x, gamma, beta, rm, rv, y, mean, invstd)
-				gy := dy
-				if mode.res {
-					for i := range y {
-						y[i] += res[i]
-					}
-				}
-				get := func(a gpu.Arg, n int) []float32 { return testgpu.Download(t, a.(*gpu.Buffer), n) }
-				gpuY := get(a.Y, n)
-				if mode.relu {
-					ReLU(y, y)
-					// The mask comes from the GPU's output: where y is within
-					// rounding of 0 the two paths may disagree on its sign.
-					gy = make([]float32, n)
-					ReLUBackward(gpuY, dy, gy)
-				}
-				dx, dgamma, dbeta := make([]float32, n), make([]float32, C), make([]float32, C)
-				BNBackward(in, x, gy, gamma, mean, invstd, dx, dgamma, dbeta)
-
-				testgpu.Close(t, "y", gpuY, y, 1e-4)
-				testgpu.Close(t, "running mean", get(a.RunMean, C), rm, 1e-5)
-				testgpu.Close(t, "running var", get(a.RunVar, C), rv, 1e-5)
-				testgpu.Close(t, "dx", get(g.DX, n), dx, 1e-4)
-				testgpu.Close(t, "dgamma", get(g.DGamma, C), dgamma, 1e-4)
-				testgpu.Close(t, "dbeta", get(g.DBeta, C), dbeta, 1e-4)
-				if mode.res {
-					testgpu.Close(t, "dres", get(g.DRes, n), gy, 1e-6)
-				}
-
-				// Eval mode with the updated running statistics.
-				a.Y = testgpu.Poisoned(t, m, n)
-				submit(t, m, func(s *gpu.Sequence) { bn.ForwardEval(s, a) })
-				BNForwardEval(DefaultBN, in, x, gamma, beta, rm, rv, y)
-				if mode.res {
-					for i := range y {
-						y[i] += res[i]
-					}
-				}
-				if mode.relu {
-					ReLU(y, y)
-				}
-				testgpu.Close(t, "eval y", get(a.Y, n), y, 1e-4)
-			})
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ layout(constant_id = 0) const bool RELU = false;
 layout(constant_id = 1) const bool RESIDUAL = false;
 layout(constant_id = 2) const bool VEC4 = true;
 layout(constant_id = 3) const uint V = 1;
+layout(constant_id = 4) const bool TEXEL = true; // VEC4 reads through xt, rest (CPU devices)
 layout(std430, binding = 1) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 2) readonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 3) readonly buffer Gamma { float gamma[]; };
@@ -19,6 +20,8 @@ layout(std430, binding = 6) writeonly buffer Y { vec4 y[]; };
 // lavapipe fetches texels with vector gathers where it loads a storage
 // buffer lane by lane (docs/perf.md).
 layout(binding = 7) uniform samplerBuffer xt;
+layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
+layout(std430, binding = 5) readonly buffer Res { vec4 res[]; };
 layout(binding = 8) uniform samplerBuffer rest;
 layout(std430, binding = 0) readonly buffer X1 { float x1[]; };
 layout(std430, binding = 5) readonly buffer Res1 { float res1[]; };
@@ -34,8 +37,16 @@ void main() {
 			float a = gamma[c] * invstd[c], m = mean[c], b = beta[c];
 			[[unroll]] for (uint u = 0; u < V; u++) {
 				uint i = i0 + u;
-				vec4 v = (texelFetch(xt, int(i)) - m) * a + b;
-				if (RESIDUAL) v += texelFetch(rest, int(i));
+				vec4 xv, rv = vec4(0);
+				if (TEXEL) {
+					xv = texelFetch(xt, int(i));
+					if (RESIDUAL) rv = texelFetch(rest, int(i));
+				} else {
+					xv = x[i];
+					if (RESIDUAL) rv = res[i];
+				}
+				vec4 v = (xv - m) * a + b;
+				if (RESIDUAL) v += rv;
 				if (RELU) v = max(v, vec4(0.0));
 				y[i] = v;
 			}

@@ -11,6 +11,7 @@ layout(constant_id = 0) const bool RELU = false;
 layout(constant_id = 1) const bool RESIDUAL = false;
 layout(constant_id = 2) const bool VEC4 = true;
 layout(constant_id = 3) const uint V = 1;
+layout(constant_id = 4) const bool TEXEL = true; // VEC4 reads through the texel bindings (CPU devices)
 layout(std430, binding = 3) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 4) readonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 5) readonly buffer Gamma { float gamma[]; };
@@ -24,6 +25,9 @@ layout(std430, binding = 9) writeonly buffer DRes { vec4 dres[]; };
 layout(binding = 10) uniform samplerBuffer xt;
 layout(binding = 11) uniform samplerBuffer yt;
 layout(binding = 12) uniform samplerBuffer dyt;
+layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
+layout(std430, binding = 1) readonly buffer Y { vec4 y[]; };
+layout(std430, binding = 2) readonly buffer DY { vec4 dy[]; };
 layout(std430, binding = 0) readonly buffer X1 { float x1[]; };
 layout(std430, binding = 1) readonly buffer Y1 { float y1[]; };
 layout(std430, binding = 2) readonly buffer DY1 { float dy1[]; };
@@ -41,9 +45,18 @@ void main() {
 			float m = mean[c], is = invstd[c], k = gamma[c] * is / M, db = dbeta[c], dg = dgamma[c];
 			[[unroll]] for (uint u = 0; u < V; u++) {
 				uint i = i0 + u;
-				vec4 g = texelFetch(dyt, int(i));
-				if (RELU) g = mix(vec4(0.0), g, greaterThan(texelFetch(yt, int(i)), vec4(0.0)));
-				vec4 xhat = (texelFetch(xt, int(i)) - m) * is;
+				vec4 g, yv, xv;
+				if (TEXEL) {
+					g = texelFetch(dyt, int(i));
+					if (RELU) yv = texelFetch(yt, int(i));
+					xv = texelFetch(xt, int(i));
+				} else {
+					g = dy[i];
+					if (RELU) yv = y[i];
+					xv = x[i];
+				}
+				if (RELU) g = mix(vec4(0.0), g, greaterThan(yv, vec4(0.0)));
+				vec4 xhat = (xv - m) * is;
 				dx[i] = k * (M * g - db - xhat * dg);
 				if (RESIDUAL) dres[i] = g;
 			}

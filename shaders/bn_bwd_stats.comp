@@ -6,6 +6,7 @@
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool RELU = false;
 layout(constant_id = 1) const bool VEC4 = true;
+layout(constant_id = 2) const bool TEXEL = true; // VEC4 reads through the texel bindings (CPU devices)
 layout(std430, binding = 3) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 4) readonly buffer Invstd { float invstd[]; };
 layout(std430, binding = 5) writeonly buffer DGamma { float dgamma[]; };
@@ -16,6 +17,9 @@ layout(std430, binding = 6) writeonly buffer DBeta { float dbeta[]; };
 layout(binding = 7) uniform samplerBuffer xt;
 layout(binding = 8) uniform samplerBuffer yt;
 layout(binding = 9) uniform samplerBuffer dyt;
+layout(std430, binding = 0) readonly buffer X { vec4 x[]; };
+layout(std430, binding = 1) readonly buffer Y { vec4 y[]; };
+layout(std430, binding = 2) readonly buffer DY { vec4 dy[]; };
 layout(std430, binding = 0) readonly buffer X1 { float x1[]; };
 layout(std430, binding = 1) readonly buffer Y1 { float y1[]; };
 layout(std430, binding = 2) readonly buffer DY1 { float dy1[]; };
@@ -41,10 +45,19 @@ void main() {
 				r -= L4;
 				n++;
 			}
-			vec4 g = texelFetch(dyt, int(i));
-			if (RELU) g = mix(vec4(0.0), g, greaterThan(texelFetch(yt, int(i)), vec4(0.0)));
+			vec4 g, yv, xv;
+			if (TEXEL) {
+				g = texelFetch(dyt, int(i));
+				if (RELU) yv = texelFetch(yt, int(i));
+				xv = texelFetch(xt, int(i));
+			} else {
+				g = dy[i];
+				if (RELU) yv = y[i];
+				xv = x[i];
+			}
+			if (RELU) g = mix(vec4(0.0), g, greaterThan(yv, vec4(0.0)));
 			sg += (g.x + g.y) + (g.z + g.w);
-			sgx += dot(g, texelFetch(xt, int(i)) - mu);
+			sgx += dot(g, xv - mu);
 		}
 	} else {
 		uint dn = 256 / L, dr = 256 % L, n = t / L, r = t % L;

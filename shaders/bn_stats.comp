@@ -9,6 +9,7 @@
 // unbiased variance, as PyTorch's BatchNorm2d.
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool VEC4 = true;
+layout(constant_id = 1) const bool TEXEL = true; // VEC4 reads through xt (CPU devices)
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
 layout(std430, binding = 2) writeonly buffer Invstd { float invstd[]; };
@@ -18,6 +19,7 @@ layout(std430, binding = 4) buffer RunVar { float runVar[]; };
 // lavapipe fetches texels with vector gathers where it loads a storage
 // buffer lane by lane (docs/perf.md).
 layout(binding = 5) uniform samplerBuffer xt;
+layout(std430, binding = 0) readonly buffer X4 { vec4 x4[]; };
 layout(push_constant) uniform P { uint N, C, L; float eps, momentum; };
 
 shared float sn[256];
@@ -33,22 +35,22 @@ void main() {
 		// without a division per element.
 		uint dn = 256 / L4, dr = 256 % L4, n = t / L4, r = t % L4;
 		for (uint j = t; j < N * L4; j += 256) {
-			vec4 v = texelFetch(xt, int((n * C + c) * L4 + r));
+			uint i = (n * C + c) * L4 + r;
+			vec4 v;
+			if (TEXEL) v = texelFetch(xt, int(i));
+			else v = x4[i];
 			r += dr;
 			n += dn;
 			if (r >= L4) {
 				r -= L4;
 				n++;
 			}
-			// Merge the four values (their mean and squared deviations
-			// about it) into the running pair, Chan et al.: one division
-			// per vec4 where Welford makes four.
-			float mb = ((v.x + v.y) + (v.z + v.w)) * 0.25;
-			vec4 dv = v - mb;
-			float n = cnt + 4.0, delta = mb - mu, f = 4.0 / n;
-			mu += delta * f;
-			m2 += dot(dv, dv) + delta * delta * cnt * f;
-			cnt = n;
+			for (uint k = 0; k < 4; k++) {
+				cnt += 1.0;
+				float d = v[k] - mu;
+				mu += d / cnt;
+				m2 += d * (v[k] - mu);
+			}
 		}
 	} else {
 		uint dn = 256 / L, dr = 256 % L, n = t / L, r = t % L;
