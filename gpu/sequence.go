@@ -34,9 +34,6 @@ func Head(a Arg, n uint64) Slice {
 	return Slice{r.Buf, r.Off, min(n, r.Size)}
 }
 
-// Bytes is the size of a in bytes.
-func Bytes(a Arg) uint64 { return a.region().Size }
-
 // Groups is a workgroup count in x, y and z.
 type Groups [3]uint32
 
