@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/vknn/vknn/layers"
 )
@@ -103,7 +104,8 @@ func (c *CPU) forward(x []float32, n int, train bool) *cpuRun {
 }
 
 // Step trains on one batch with learning rate lr and returns its mean loss
-// and the number of correct predictions (before the update).
+// and the number of correct predictions (before the update); the loss is
+// NaN where the step left a parameter or buffer infinite or NaN.
 func (c *CPU) Step(images []float32, labels []int32, lr float64) (float64, int, error) {
 	if err := c.model.checkBatch(images, labels, c.batch); err != nil {
 		return 0, 0, err
@@ -130,6 +132,9 @@ func (c *CPU) Step(images []float32, labels []int32, lr float64) (float64, int, 
 			slots[i] = s[gr.from:gr.to]
 		}
 		c.opt.stepCPU(lr, c.st.Step, gr.decay, c.st.Params[gr.from:gr.to], c.st.Grads[gr.from:gr.to], slots)
+	}
+	if !layers.AllFinite(c.st.Params) || !layers.AllFinite(c.st.Buffers) {
+		return math.NaN(), correct, nil // as the GPU's Step
 	}
 	return float64(loss), correct, nil
 }

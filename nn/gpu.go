@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/vknn/vknn/gpu"
 	"github.com/vknn/vknn/layers"
@@ -113,7 +114,9 @@ func (e *GPU) Close() error {
 }
 
 // Step trains on one batch with learning rate lr and returns its mean
-// loss and the number of correct predictions (before the update).
+// loss and the number of correct predictions (before the update). The
+// loss is NaN where the step left a parameter or buffer (running
+// statistics) infinite or NaN, whatever the loss kernel computed.
 func (e *GPU) Step(images []float32, labels []int32, lr float64) (float64, int, error) {
 	if e.train == nil {
 		return 0, 0, errors.New("nn: the executor is closed")
@@ -235,6 +238,7 @@ type gpuGraph struct {
 	add   *layers.Add
 
 	images, labels, out *gpu.Buffer
+	nonFinite           *gpu.Buffer // training: 1 where the step left a parameter or buffer infinite or NaN
 	acts, grads         map[Value]*gpu.Buffer
 	begun               map[Value]bool  // gradient written by a backward pass so far
 	alias               map[Value]Value // outputs that are their input
@@ -281,6 +285,7 @@ func (g *gpuGraph) record() error {
 	g.images = g.newBuf(g.batch * e.model.Input.Len())
 	g.labels = g.newBuf(g.batch)
 	g.out = g.newBuf(2)
+	g.nonFinite = g.newBuf(1)
 	g.acts[0] = g.images
 	var err error
 	if g.add, err = layers.NewAdd(e.mgr); err != nil {
@@ -338,6 +343,15 @@ func (g *gpuGraph) record() error {
 		e.optk.Record(g.seq, gr.to-gr.from, e.params.Slice(uint64(4*gr.from), n), e.grads.Slice(uint64(4*gr.from), n),
 			slots, e.hyper.Slice(uint64(4*i*hyperStride), 4*layers.HyperWords))
 	}
+	// A diverged step is not always seen in the loss: GLSL's max (a
+	// ReLU) may turn NaN into 0, and a network full of NaN weights then
+	// reports a finite loss. run reports NaN where the state is not finite.
+	g.seq.Section("finite")
+	finite, err := layers.NewFiniteGPU(e.mgr)
+	if err != nil {
+		return err
+	}
+	finite.Record(g.seq, g.nonFinite, layers.Span{X: e.params, N: e.model.NParam}, layers.Span{X: e.buffers, N: e.model.NBuffer})
 	return nil
 }
 
@@ -356,6 +370,13 @@ func (g *gpuGraph) run(images []float32, labels []int32) (float64, int, error) {
 	var out [2]float32
 	if err := g.out.ReadFloat32(out[:]); err != nil {
 		return 0, 0, err
+	}
+	var bad [1]int32
+	if err := g.nonFinite.ReadInt32(bad[:]); err != nil {
+		return 0, 0, err
+	}
+	if bad[0] != 0 {
+		return math.NaN(), int(out[1]), nil
 	}
 	return float64(out[0]), int(out[1]), nil
 }

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -280,4 +281,30 @@ func TestNoLeaks(t *testing.T) {
 	require.NoError(t, e.Close())
 	b2, s2, _, bytes2 := mgr.Live()
 	require.Equal(t, []any{b00, s00, bytes00}, []any{b2, s2, bytes2}, "Close returns every buffer and sequence")
+}
+
+// TestNonFiniteStateIsNaNLoss: a step that leaves a parameter NaN reports
+// a NaN loss on both executors, though the ReLU after it turns the NaN
+// into 0 on the CPU (and may on the GPU) and the loss itself stays finite.
+func TestNonFiniteStateIsNaNLoss(t *testing.T) {
+	m, err := nn.New("nan", nn.Seq(nn.Name("conv", nn.Conv2D{In: 3, Out: 4, Kernel: 3, Pad: 1}), nn.ReLU{},
+		nn.GlobalAvgPool{}, nn.Flatten{}, nn.Name("fc", nn.Linear{In: 4, Out: 10})), cifar)
+	require.NoError(t, err)
+	p := nntest.NewPair(t, m, nn.SGD{}, 2, 1)
+	x, y := nntest.Batch(rngFor(2), cifar, 2, 10)
+	for _, e := range []nn.Executor{p.GPU, p.CPU} {
+		loss, _, err := e.Step(x, y, 0.1)
+		require.NoError(t, err)
+		require.False(t, math.IsNaN(loss) || math.IsInf(loss, 0), "loss %v before the NaN", loss)
+		st, err := e.State()
+		require.NoError(t, err)
+		w := m.Param("conv.weight").Of(st.Params)
+		for i := range 27 { // all of output channel 0
+			w[i] = float32(math.NaN())
+		}
+		require.NoError(t, e.SetState(st))
+		loss, _, err = e.Step(x, y, 0.1)
+		require.NoError(t, err)
+		require.True(t, math.IsNaN(loss), "loss %v with a NaN weight", loss)
+	}
 }
