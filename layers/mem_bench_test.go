@@ -36,7 +36,8 @@ func reportGBs(b *testing.B, m *gpu.Manager, bytes float64, record func(s *gpu.S
 
 // BenchmarkBatchNorm: training forward (statistics and apply, fused ReLU)
 // and backward at the ResNet-20 shapes, batch 128. Bytes: forward reads x
-// twice and writes y; backward reads x, y, dy twice and writes dx.
+// twice and writes y; apply (eval mode) reads x and writes y; backward
+// reads x, y, dy twice and writes dx.
 // (The statistics pass reads x once.)
 func BenchmarkBatchNorm(b *testing.B) {
 	m := testgpu.OpenBench(b)
@@ -52,6 +53,9 @@ func BenchmarkBatchNorm(b *testing.B) {
 		g := BNGrads{DY: up(n), DX: up(n), DGamma: up(C), DBeta: up(C)}
 		b.Run(in.String()+"/forward", func(b *testing.B) {
 			reportGBs(b, m, float64(3*4*n), func(s *gpu.Sequence) { bn.ForwardTrain(s, a) })
+		})
+		b.Run(in.String()+"/apply", func(b *testing.B) { // eval mode: the apply alone, running statistics
+			reportGBs(b, m, float64(2*4*n), func(s *gpu.Sequence) { bn.ForwardEval(s, a) })
 		})
 		b.Run(in.String()+"/backward", func(b *testing.B) {
 			reportGBs(b, m, float64(7*4*n), func(s *gpu.Sequence) { bn.Backward(s, a, g) })
