@@ -1,7 +1,6 @@
 package layers
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/vknn/vknn/gpu"
@@ -105,9 +104,6 @@ type BatchNormGPU struct {
 	Relu, Residual bool
 
 	stats, eval, apply, bwdStats, bwdApply *gpu.Kernel
-	statsParts                             *gpu.Kernel // bn_stats merging parts (TakeStats)
-	parts                                  Partials
-	m                                      *gpu.Manager
 	push                                   []uint32
 	applyGroups                            gpu.Groups // the apply kernels' grid
 	texel                                  bool       // the vec4 paths read texel bindings
@@ -139,7 +135,7 @@ func newBatchNormGPU(m *gpu.Manager, in Shape, bn BN, relu, residual, texel bool
 	if err := in.Valid(); err != nil {
 		return nil, err
 	}
-	b := &BatchNormGPU{In: in, BN: bn, Relu: relu, Residual: residual, push: u32(in.N, in.C, in.Plane()), m: m}
+	b := &BatchNormGPU{In: in, BN: bn, Relu: relu, Residual: residual, push: u32(in.N, in.C, in.Plane())}
 	ks := &kernels{m: m}
 	r, res := boolSpec(relu), boolSpec(residual)
 	vec4 := boolSpec(in.Plane()%4 == 0) // four elements a load where planes allow
@@ -154,7 +150,7 @@ func newBatchNormGPU(m *gpu.Manager, in Shape, bn BN, relu, residual, texel bool
 	b.applyGroups = elementGroups(items)
 	b.texel = texel
 	tx := boolSpec(b.texel)
-	b.stats = ks.get("bn_stats", "rwwbbtr", 6, vec4, tx)
+	b.stats = ks.get("bn_stats", "rwwbbt", 5, vec4, tx)
 	b.eval = ks.get("bn_eval_stats", "rrww", 2)
 	b.apply = ks.get("bn_apply", "rrrrrrwtt", 3, r, res, vec4, uint32(v), tx)
 	b.bwdStats = ks.get("bn_bwd_stats", "rrrrrwwttt", 3, r, vec4, tx)
@@ -166,35 +162,9 @@ func f32(x float32) uint32 { return math.Float32bits(x) }
 
 // ForwardTrain records the training-mode forward pass.
 func (b *BatchNormGPU) ForwardTrain(s *gpu.Sequence, a BNArgs) {
-	if b.statsParts != nil {
-		s.Dispatch(b.statsParts, gpu.Groups{uint32(b.In.C), 1, 1}, b.statsPush(b.parts.Groups), gpu.Head(a.X, 16), a.Mean, a.Invstd,
-			a.RunMean, a.RunVar, gpu.Head(a.X, 16), b.parts.Buf)
-	} else {
-		s.Dispatch(b.stats, gpu.Groups{uint32(b.In.C), 1, 1}, b.statsPush(0), a.X, a.Mean, a.Invstd, a.RunMean, a.RunVar, b.tex(a.X),
-			gpu.Head(a.X, 16))
-	}
+	push := append(append([]uint32{}, b.push...), f32(float32(b.BN.Eps)), f32(float32(b.BN.Momentum)))
+	s.Dispatch(b.stats, gpu.Groups{uint32(b.In.C), 1, 1}, push, a.X, a.Mean, a.Invstd, a.RunMean, a.RunVar, b.tex(a.X))
 	b.applyStats(s, a)
-}
-
-// TakeStats makes ForwardTrain take the batch statistics from p, which
-// the convolution that writes the input writes beside it
-// (ConvGPU.WithStats), instead of reading the input for them.
-func (b *BatchNormGPU) TakeStats(p Partials) error {
-	if p.Groups < 1 || p.Buf == nil || p.Buf.Size() < uint64(16*b.In.C*p.Groups) {
-		return fmt.Errorf("layers: batch norm of %d channels: partial statistics (%d a channel) do not cover them", b.In.C, p.Groups)
-	}
-	ks := &kernels{m: b.m}
-	k := ks.get("bn_stats", "rwwbbtr", 6, 0, 0, 1)
-	if ks.err != nil {
-		return ks.err
-	}
-	b.statsParts, b.parts = k, p
-	return nil
-}
-
-// statsPush is bn_stats' push constants, g partial statistics a channel.
-func (b *BatchNormGPU) statsPush(g int) []uint32 {
-	return append(append([]uint32{}, b.push...), f32(float32(b.BN.Eps)), f32(float32(b.BN.Momentum)), uint32(g))
 }
 
 // ForwardEval records the eval-mode forward pass (running statistics).

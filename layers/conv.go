@@ -243,26 +243,6 @@ func (g *ConvGPU) Forward(s *gpu.Sequence, x, w, b, y gpu.Arg) {
 	g.dispatchTiled(s, g.fwd, g.fwdGroups, g.fwdPush, x, w, b, y)
 }
 
-// Partials are a convolution's batch statistics of its output, per
-// channel and part (a subgroup's tiles): Buf holds Out.C x Groups vec4s
-// (count, mean, sum of squared deviations, 0), channel-major. A batch norm on that output
-// merges them (BatchNormGPU.ForwardTrainParts) instead of reading it.
-type Partials struct {
-	Buf    *gpu.Buffer
-	Groups int
-}
-
-// WithStats makes Forward also write Partials of y, and returns them; ok
-// is false where this pass cannot (only conv v4's Winograd forward pass
-// can), and Forward then stays as it was.
-func (g *ConvGPU) WithStats() (p Partials, ok bool, err error) {
-	if g.wino == nil {
-		return Partials{}, false, nil
-	}
-	p, err = g.wino.withStats()
-	return p, err == nil, err
-}
-
 // dispatchTiled records a v2 or v3 forward or data-gradient pass from
 // src; v3 reads src a second time, as texels.
 func (g *ConvGPU) dispatchTiled(s *gpu.Sequence, k *gpu.Kernel, groups gpu.Groups, push []uint32, src, w, b, dst gpu.Arg) {

@@ -12,12 +12,7 @@ import (
 // first (conv_wino_weights.comp).
 type winoGPU struct {
 	weights, weightsFlip, conv *gpu.Kernel
-	convStats                  *gpu.Kernel // the forward pass writing batch statistics (withStats)
 	uf, ub                     *gpu.Buffer // transformed weights: forward, data gradient
-	parts                      *gpu.Buffer // withStats: per channel and workgroup, (count, mean, m2, 0)
-	spec                       []uint32    // conv_wino's specialisation
-	m                          *gpu.Manager
-	local, sg                  int // invocations per workgroup, per subgroup
 	fwdGroups, dgradGroups     gpu.Groups
 	fwdPush, dgradPush         []uint32
 	c                          Conv2D
@@ -41,11 +36,10 @@ func (t ConvTiles) winoFits(c Conv2D, in Shape) bool {
 func newWinoGPU(ks *kernels, m *gpu.Manager, c Conv2D, in Shape, t ConvTiles, sg, hasBias int) (*winoGPU, error) {
 	tk, tt := t.WinoTK, t.WinoTT
 	vec := boolSpec(ConvTiles{TP: 2 * tt}.vecRows(c, in, in, 1, sg))
-	w := &winoGPU{c: c, tk: tk, m: m, local: t.Local, sg: sg}
+	w := &winoGPU{c: c, tk: tk}
 	w.weights = ks.get("conv_wino_weights", "rw", 2, 64, uint32(tk), 0)
 	w.weightsFlip = ks.get("conv_wino_weights", "rw", 2, 64, uint32(tk), 1)
-	w.spec = []uint32{uint32(t.Local), uint32(tk), uint32(tt), uint32(sg), vec}
-	w.conv = ks.get("conv_wino", "rtrwtw", 6, w.spec...)
+	w.conv = ks.get("conv_wino", "rtrwt", 6, uint32(t.Local), uint32(tk), uint32(tt), uint32(sg), vec)
 	if ks.err != nil {
 		return nil, ks.err
 	}
@@ -68,37 +62,14 @@ func newWinoGPU(ks *kernels, m *gpu.Manager, c Conv2D, in Shape, t ConvTiles, sg
 // forward records y = conv(x, w) + b.
 func (w *winoGPU) forward(s *gpu.Sequence, x, wt, b, y gpu.Arg) {
 	s.Dispatch(w.weights, flat(roundUp(w.c.Out, w.tk)*w.c.In, 64), u32(w.c.Out, w.c.In), wt, w.uf)
-	if w.convStats != nil {
-		s.Dispatch(w.convStats, w.fwdGroups, w.fwdPush, x, w.uf, b, y, x, w.parts)
-		return
-	}
-	s.Dispatch(w.conv, w.fwdGroups, w.fwdPush, x, w.uf, b, y, x, gpu.Head(y, 16))
-}
-
-// withStats makes forward also write y's batch statistics per output
-// channel and subgroup (conv_wino with STATS), for bn_stats to merge.
-func (w *winoGPU) withStats() (Partials, error) {
-	groups := int(w.fwdGroups[0]) * w.local / w.sg
-	if w.convStats == nil {
-		ks := &kernels{m: w.m}
-		k := ks.get("conv_wino", "rtrwtw", 6, append(w.spec, 1)...)
-		if ks.err != nil {
-			return Partials{}, ks.err
-		}
-		parts, err := w.m.NewBuffer(uint64(16 * w.c.Out * groups))
-		if err != nil {
-			return Partials{}, fmt.Errorf("layers: winograd statistics: %w", err)
-		}
-		w.convStats, w.parts = k, parts
-	}
-	return Partials{Buf: w.parts, Groups: groups}, nil
+	s.Dispatch(w.conv, w.fwdGroups, w.fwdPush, x, w.uf, b, y, x)
 }
 
 // backwardData records dx from dy: conv_wino over dy with the flipped,
 // transposed weights.
 func (w *winoGPU) backwardData(s *gpu.Sequence, dy, wt, dx gpu.Arg) {
 	s.Dispatch(w.weightsFlip, flat(roundUp(w.c.In, w.tk)*w.c.Out, 64), u32(w.c.In, w.c.Out), wt, w.ub)
-	s.Dispatch(w.conv, w.dgradGroups, w.dgradPush, dy, w.ub, wt, dx, dy, gpu.Head(dx, 16))
+	s.Dispatch(w.conv, w.dgradGroups, w.dgradPush, dy, w.ub, wt, dx, dy)
 }
 
 // roundUp is n rounded up to a multiple of m.
@@ -107,7 +78,4 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 func (w *winoGPU) free() {
 	w.uf.Free()
 	w.ub.Free()
-	if w.parts != nil {
-		w.parts.Free()
-	}
 }

@@ -91,11 +91,6 @@ func (o *bnOp) lower(g *gpuGraph, s *step) (gpuOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p, ok := g.stats[s.n.in[0]]; ok && g.train {
-		if err := layer.TakeStats(p); err != nil {
-			return nil, err
-		}
-	}
 	b := &bnGPU{o: o, s: s, layer: layer, train: g.train, args: layers.BNArgs{
 		X: g.act(s.n.in[0]), Y: g.act(s.out), Gamma: g.param(o.gamma), Beta: g.param(o.beta),
 		RunMean: g.buffer(o.mean), RunVar: g.buffer(o.vari), Mean: g.newBuf(in.C), Invstd: g.newBuf(in.C)}}

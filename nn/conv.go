@@ -101,32 +101,11 @@ func (o *convOp) lower(g *gpuGraph, s *step) (gpuOp, error) {
 		return nil, err
 	}
 	g.own(conv)
-	if g.train && g.feedsBN(s.out) {
-		// The batch norm reads its statistics from the convolution's
-		// epilogue where the pass can write them, not from y.
-		p, ok, err := conv.WithStats()
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			g.stats[s.out] = p
-		}
-	}
 	c := &convGPU{o: o, g: g, n: s.n, conv: conv, x: g.act(s.n.in[0]), y: g.act(s.out), w: g.param(o.w)}
 	if o.b != nil {
 		c.b, c.db = g.param(o.b), g.pgrad(o.b)
 	}
 	return c, nil
-}
-
-// feedsBN tells whether a batch norm reads v.
-func (g *gpuGraph) feedsBN(v Value) bool {
-	for _, n := range g.e.model.g.consumers[v] {
-		if _, ok := n.op.(*bnOp); ok {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *convGPU) forward(s *gpu.Sequence) { c.conv.Forward(s, c.x, c.w, c.b, c.y) }

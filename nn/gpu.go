@@ -245,7 +245,6 @@ type gpuGraph struct {
 	bufs                []*gpu.Buffer
 	frees               []interface{ Free() }
 	pools               map[*node]*layers.PoolGPU // for Decisions
-	stats               map[Value]layers.Partials // batch statistics convolutions write beside their outputs
 }
 
 // recordError carries an allocation failure out of the recording.
@@ -255,8 +254,7 @@ type recordError struct{ err error }
 // training step, or the eval-mode forward pass to the logits.
 func (e *GPU) newGraph(batch int, train bool) (*gpuGraph, error) {
 	g := &gpuGraph{e: e, batch: batch, train: train, acts: map[Value]*gpu.Buffer{}, grads: map[Value]*gpu.Buffer{},
-		begun: map[Value]bool{}, alias: map[Value]Value{}, pools: map[*node]*layers.PoolGPU{},
-		stats: map[Value]layers.Partials{}}
+		begun: map[Value]bool{}, alias: map[Value]Value{}, pools: map[*node]*layers.PoolGPU{}}
 	if err := g.recordAll(); err != nil {
 		g.close()
 		return nil, fmt.Errorf("nn: recording %s at batch %d: %w", e.model.Name, batch, err)

@@ -7,14 +7,9 @@
 // invstd[c] = 1/sqrt(var+eps) (biased variance) for the backward pass; the
 // running statistics move by momentum towards the batch mean and the
 // unbiased variance, as PyTorch's BatchNorm2d.
-//
-// With PARTS it reads no data: it merges G partial statistics per channel
-// that the convolution producing x wrote (conv_wino with STATS: parts[c *
-// G + g] = (count, mean, m2, 0)), the same way.
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const bool VEC4 = true;
 layout(constant_id = 1) const bool TEXEL = true; // VEC4 reads through xt (CPU devices)
-layout(constant_id = 2) const bool PARTS = false; // merge partial statistics, not read x
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
 layout(std430, binding = 2) writeonly buffer Invstd { float invstd[]; };
@@ -25,10 +20,7 @@ layout(std430, binding = 4) buffer RunVar { float runVar[]; };
 // buffer lane by lane (docs/perf.md).
 layout(binding = 5) uniform samplerBuffer xt;
 layout(std430, binding = 0) readonly buffer X4 { vec4 x4[]; };
-layout(std430, binding = 6) readonly buffer Parts { vec4 parts[]; };
-layout(push_constant) uniform P { uint N, C, L; float eps, momentum; uint G; };
-
-#include "stats.glsl"
+layout(push_constant) uniform P { uint N, C, L; float eps, momentum; };
 
 shared float sn[256];
 shared float sm[256];
@@ -37,12 +29,7 @@ shared float sq[256];
 void main() {
 	uint c = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
 	float cnt = 0.0, mu = 0.0, m2 = 0.0;
-	if (PARTS) {
-		for (uint g = t; g < G; g += 256) {
-			vec4 p = parts[c * G + g];
-			mergeStats(cnt, mu, m2, p.x, p.y, p.z);
-		}
-	} else if (VEC4) {
+	if (VEC4) {
 		uint L4 = L / 4;
 		// (n, r): image and offset in the plane of element j, stepped
 		// without a division per element.
@@ -87,11 +74,13 @@ void main() {
 	barrier();
 	for (uint h = 128; h > 0; h >>= 1) {
 		if (t < h) {
-			float na = sn[t], ma = sm[t], qa = sq[t];
-			mergeStats(na, ma, qa, sn[t + h], sm[t + h], sq[t + h]);
-			sn[t] = na;
-			sm[t] = ma;
-			sq[t] = qa;
+			float na = sn[t], nb = sn[t + h], n = na + nb;
+			if (nb > 0.0) {
+				float delta = sm[t + h] - sm[t];
+				sm[t] += delta * nb / n;
+				sq[t] += sq[t + h] + delta * delta * na * nb / n;
+				sn[t] = n;
+			}
 		}
 		barrier();
 	}

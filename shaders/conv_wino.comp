@@ -3,7 +3,6 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_KHR_shader_subgroup_shuffle_relative : require
-#extension GL_KHR_shader_subgroup_arithmetic : require
 // conv_wino: a 3x3 convolution with stride 1 and padding 1 by Winograd's
 // F(2x2, 3x3) (Lavin and Gray 2015), fused: each output 2x2 tile is
 // Aᵀ [Σ_c U(k,c) ⊙ V(c)] A with V = Bᵀ d B the 4x4 input patch
@@ -30,19 +29,12 @@ layout(constant_id = 1) const uint TK = 16; // output channels per invocation, a
 layout(constant_id = 2) const uint TT = 2;  // tiles per invocation
 layout(constant_id = 3) const uint SG = 16; // the subgroup size (tiles are numbered by subgroup and lane)
 layout(constant_id = 4) const uint VEC = 0; // rows as vec4s (conv_rows.glsl)
-layout(constant_id = 5) const bool STATS = false; // also write batch statistics of y (below)
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(binding = 4) uniform samplerBuffer xt; // x again, as vec4 texels
 layout(binding = 1) uniform samplerBuffer u; // [k block][c][16][TK/4] vec4s
 layout(std430, binding = 2) readonly buffer B { float b[]; };
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
-// With STATS, per output channel k and subgroup g (numbered across the
-// grid) the count, mean and sum of squared deviations of the y values it
-// wrote: parts[k * subgroups + g] = (n, mean, m2, 0), merged by bn_stats
-// (PARTS) for the batch norm that reads y next, which then need not read
-// y for them.
-layout(std430, binding = 5) writeonly buffer Parts { vec4 parts[]; };
 layout(push_constant) uniform Params {
 	uint N, Ci, H, W;
 	uint Co, hasBias;
@@ -111,20 +103,14 @@ void main() {
 			}
 		}
 	}
+	if (!live) return;
 	// Y = Aᵀ M A, Aᵀ = [1 1 1 0; 0 1 -1 -1].
-	uint rows = min(H - p0, 2), cols = min(W - q0, TP);
-	float cnt = live ? float(rows * cols) : 0.0;
-	float total = STATS ? subgroupAdd(cnt) : 0.0; // the subgroup's count
 	[[unroll]] for (uint kq = 0; kq < TK / 4; kq++) {
 		vec4 bias = vec4(0);
 		[[unroll]] for (uint i = 0; i < 4; i++) {
 			uint k = kb + 4 * kq + i;
 			if (hasBias != 0 && k < Co) bias[i] = b[k];
 		}
-		vec4 o[TT][2][2];
-		// Sums of y and of its squared deviations from the invocation's
-		// first value (which keeps the one pass accurate), for STATS.
-		vec4 sum = vec4(0), sq = vec4(0), shift = vec4(0);
 		[[unroll]] for (uint t = 0; t < TT; t++) {
 			vec4 s[2][4];
 			[[unroll]] for (uint j = 0; j < 4; j++) {
@@ -132,37 +118,18 @@ void main() {
 				s[1][j] = m[4 + j][kq][t] - m[8 + j][kq][t] - m[12 + j][kq][t];
 			}
 			[[unroll]] for (uint i = 0; i < 2; i++) {
-				o[t][i][0] = s[i][0] + s[i][1] + s[i][2] + bias;
-				o[t][i][1] = s[i][1] - s[i][2] - s[i][3] + bias;
+				vec4 o[2];
+				o[0] = s[i][0] + s[i][1] + s[i][2] + bias;
+				o[1] = s[i][1] - s[i][2] - s[i][3] + bias;
 				uint p = p0 + i;
 				[[unroll]] for (uint j = 0; j < 2; j++) {
 					uint q = q0 + 2 * t + j;
-					if (!live || p >= H || q >= W) continue;
-					if (t == 0 && i == 0 && j == 0) shift = o[0][0][0];
-					vec4 d = o[t][i][j] - shift;
-					sum += o[t][i][j];
-					sq += d * d;
+					if (p >= H || q >= W) continue;
 					[[unroll]] for (uint l = 0; l < 4; l++) {
 						uint k = kb + 4 * kq + l;
-						if (k < Co) y[((n * Co + k) * H + p) * W + q] = o[t][i][j][l];
+						if (k < Co) y[((n * Co + k) * H + p) * W + q] = o[j][l];
 					}
 				}
-			}
-		}
-		if (!STATS) continue;
-		// The subgroup's statistics: its mean from the sums, and the sum of
-		// squared deviations as each invocation's own plus its count times
-		// its mean's deviation squared (exact: Chan et al.'s merge of many
-		// parts at once).
-		vec4 mean = cnt > 0.0 ? sum / cnt : vec4(0), ds = sum - cnt * shift;
-		vec4 m2 = cnt > 0.0 ? max(sq - ds * ds / cnt, vec4(0)) : vec4(0);
-		vec4 all = subgroupAdd(sum), gm = total > 0.0 ? all / total : vec4(0), dev = mean - gm;
-		vec4 q = subgroupAdd(m2 + cnt * dev * dev);
-		if (subgroupElect()) {
-			uint g = gl_WorkGroupID.x * gl_NumSubgroups + gl_SubgroupID, G = gl_NumWorkGroups.x * gl_NumSubgroups;
-			[[unroll]] for (uint l = 0; l < 4; l++) {
-				uint k = kb + 4 * kq + l;
-				if (k < Co) parts[k * G + g] = vec4(total, gm[l], q[l], 0.0);
 			}
 		}
 	}
