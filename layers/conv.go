@@ -26,22 +26,28 @@ const (
 // DefaultConvVersion is the fastest version for device d: V4 on CPU
 // devices (lavapipe) with subgroup shuffles, V2 elsewhere. VKNN_CONV=v1,
 // v2, v3 or v4 in the environment chooses instead (CI runs the tests with
-// v2, v3 and v4 on lavapipe).
+// v2, v3 and v4 on lavapipe); EnvConvVersion tells whether it names one.
 func DefaultConvVersion(d gpu.DeviceInfo) ConvVersion {
-	switch os.Getenv("VKNN_CONV") {
-	case "v1":
-		return ConvV1
-	case "v2":
-		return ConvV2
-	case "v3":
-		return ConvV3
-	case "v4":
-		return ConvV4
+	if v, err := EnvConvVersion(); err == nil && v != 0 {
+		return v
 	}
 	if d.Type == "cpu" && d.SubgroupShuffle && d.SubgroupSize >= 4 && DefaultTiles.Local%int(d.SubgroupSize) == 0 {
 		return ConvV4
 	}
 	return ConvV2
+}
+
+// EnvConvVersion is the version VKNN_CONV asks for: 0 where it is unset
+// or empty, an error where it names no version.
+func EnvConvVersion() (ConvVersion, error) {
+	switch e := os.Getenv("VKNN_CONV"); e {
+	case "":
+		return 0, nil
+	case "v1", "v2", "v3", "v4":
+		return ConvVersion(e[1] - '0'), nil
+	default:
+		return 0, fmt.Errorf("VKNN_CONV=%q: want v1, v2, v3 or v4 (or unset, for the device's default)", e)
+	}
 }
 
 // ConvGPU records a convolution of one shape into sequences. It owns the

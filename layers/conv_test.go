@@ -200,7 +200,8 @@ func TestConvV1LoopLimit(t *testing.T) {
 }
 
 // TestConvVersionFromEnv: VKNN_CONV chooses the default version (CI runs
-// the model tests with v2 and v3).
+// the model tests with v2, v3 and v4); a value that names none is an error
+// (it used to fall silently to the default).
 func TestConvVersionFromEnv(t *testing.T) {
 	d := gpu.DeviceInfo{Type: "cpu", SubgroupShuffle: true, SubgroupSize: 8}
 	for env, want := range map[string]ConvVersion{"v1": ConvV1, "v2": ConvV2, "v3": ConvV3, "v4": ConvV4} {
@@ -210,4 +211,12 @@ func TestConvVersionFromEnv(t *testing.T) {
 	t.Setenv("VKNN_CONV", "")
 	require.Equal(t, ConvV4, DefaultConvVersion(d))
 	require.Equal(t, ConvV2, DefaultConvVersion(gpu.DeviceInfo{Type: "discrete", SubgroupShuffle: true, SubgroupSize: 32}))
+	v, err := EnvConvVersion()
+	require.NoError(t, err)
+	require.Zero(t, v)
+	for _, bad := range []string{"v9", "V3", "3", "v0", "v33", " v2"} {
+		t.Setenv("VKNN_CONV", bad)
+		_, err := EnvConvVersion()
+		require.ErrorContains(t, err, "want v1, v2, v3 or v4", bad)
+	}
 }

@@ -46,6 +46,9 @@ func NewGPU(mgr *gpu.Manager, m *Model, opt Optimizer, batch int, o Options) (*G
 	if err := checkExecutor(m, opt, batch); err != nil {
 		return nil, err
 	}
+	if _, err := layers.EnvConvVersion(); err != nil {
+		return nil, err
+	}
 	if o.Conv == 0 {
 		o.Conv = layers.DefaultConvVersion(mgr.Info())
 	}

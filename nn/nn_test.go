@@ -225,6 +225,9 @@ func TestExecutorErrors(t *testing.T) {
 	require.NoError(t, p.GPU.Close())
 	_, _, err = p.GPU.Step(x, y, 0.1)
 	require.ErrorContains(t, err, "closed")
+	t.Setenv("VKNN_CONV", "v9")
+	_, err = nn.NewGPU(testgpu.Open(t), m, nn.SGD{}, 2, nn.Options{})
+	require.ErrorContains(t, err, `VKNN_CONV="v9": want v1, v2, v3 or v4`)
 }
 
 // rss is this process's resident memory in bytes (Linux).

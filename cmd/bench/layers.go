@@ -170,6 +170,9 @@ func timeJobs(jobs []convJob, peak float64) ([]convRow, error) {
 }
 
 func runConv(e *env, args []string) error {
+	if _, err := layers.EnvConvVersion(); err != nil {
+		return err
+	}
 	shapes := resnetConvs(e.batch)
 	if e.shape != "" {
 		s, err := parseShape(e.shape, e.batch)
