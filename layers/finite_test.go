@@ -22,13 +22,18 @@ func TestFiniteGPU(t *testing.T) {
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(43, 44))
 	bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
-	for _, n := range []int{1, 7, 256, 1000, 300001} {
+	// 1<<20+300: past 4096 groups of 256, so the grid-stride loop goes round.
+	for _, n := range []int{1, 7, 256, 1000, 300001, 1<<20 + 300} {
 		for _, at := range []int{-1, 0, n / 2, n - 1} {
 			for _, v := range bad {
-				if at < 0 && v != bad[0] {
+				if at < 0 && !math.IsNaN(float64(v)) {
 					continue // one all-finite case a size
 				}
-				t.Run(fmt.Sprintf("n=%d/at=%d/%v", n, at, v), func(t *testing.T) {
+				name := fmt.Sprintf("n=%d/at=%d/%v", n, at, v)
+				if at < 0 {
+					name = fmt.Sprintf("n=%d/all finite", n)
+				}
+				t.Run(name, func(t *testing.T) {
 					x := testgpu.Rand(rng, n+5)
 					x[n/3] = math.MaxFloat32
 					x[n-1-n/4] = -math.MaxFloat32
@@ -49,12 +54,12 @@ func TestFiniteGPU(t *testing.T) {
 					require.Equal(t, want, got[0], "flag")
 					require.Equal(t, math.Float32bits(7), got[1], "the word after the flag")
 
-					// The same values as the second of two spans, after a finite one.
-					ok := testgpu.Upload(t, m, testgpu.Rand(rng, 9))
-					submit(t, m, func(s *gpu.Sequence) {
-						f.Record(s, gpu.Head(flag, 4), Span{ok, 9}, Span{testgpu.Upload(t, m, x), n})
-					})
-					require.Equal(t, want, math.Float32bits(testgpu.Download(t, flag, 1)[0]), "flag, second span")
+					// The same values as the first and as the second of two spans.
+					ok, xb := testgpu.Upload(t, m, testgpu.Rand(rng, 9)), testgpu.Upload(t, m, x)
+					for i, spans := range [][]Span{{{ok, 9}, {xb, n}}, {{xb, n}, {ok, 9}}} {
+						submit(t, m, func(s *gpu.Sequence) { f.Record(s, gpu.Head(flag, 4), spans...) })
+						require.Equal(t, want, math.Float32bits(testgpu.Download(t, flag, 1)[0]), "flag, span %d of 2", 2-i)
+					}
 				})
 			}
 		}

@@ -105,7 +105,8 @@ func (c *CPU) forward(x []float32, n int, train bool) *cpuRun {
 
 // Step trains on one batch with learning rate lr and returns its mean loss
 // and the number of correct predictions (before the update); the loss is
-// NaN where the step left a parameter or buffer infinite or NaN.
+// NaN where the step left a parameter, buffer or optimizer slot infinite
+// or NaN.
 func (c *CPU) Step(images []float32, labels []int32, lr float64) (float64, int, error) {
 	if err := c.model.checkBatch(images, labels, c.batch); err != nil {
 		return 0, 0, err
@@ -133,7 +134,11 @@ func (c *CPU) Step(images []float32, labels []int32, lr float64) (float64, int, 
 		}
 		c.opt.stepCPU(lr, c.st.Step, gr.decay, c.st.Params[gr.from:gr.to], c.st.Grads[gr.from:gr.to], slots)
 	}
-	if !layers.AllFinite(c.st.Params) || !layers.AllFinite(c.st.Buffers) {
+	finite := layers.AllFinite(c.st.Params) && layers.AllFinite(c.st.Buffers)
+	for _, s := range c.st.Slots {
+		finite = finite && layers.AllFinite(s)
+	}
+	if !finite {
 		return math.NaN(), correct, nil // as the GPU's Step
 	}
 	return float64(loss), correct, nil

@@ -118,8 +118,9 @@ func (e *GPU) Close() error {
 
 // Step trains on one batch with learning rate lr and returns its mean
 // loss and the number of correct predictions (before the update). The
-// loss is NaN where the step left a parameter or buffer (running
-// statistics) infinite or NaN, whatever the loss kernel computed.
+// loss is NaN where the step left a parameter, buffer (running
+// statistics) or optimizer slot infinite or NaN, whatever the loss kernel
+// computed.
 func (e *GPU) Step(images []float32, labels []int32, lr float64) (float64, int, error) {
 	if e.train == nil {
 		return 0, 0, errors.New("nn: the executor is closed")
@@ -241,7 +242,7 @@ type gpuGraph struct {
 	add   *layers.Add
 
 	images, labels, out *gpu.Buffer
-	nonFinite           *gpu.Buffer // training: 1 where the step left a parameter or buffer infinite or NaN
+	nonFinite           *gpu.Buffer // training: 1 where the step left the state infinite or NaN
 	acts, grads         map[Value]*gpu.Buffer
 	begun               map[Value]bool  // gradient written by a backward pass so far
 	alias               map[Value]Value // outputs that are their input
@@ -288,7 +289,6 @@ func (g *gpuGraph) record() error {
 	g.images = g.newBuf(g.batch * e.model.Input.Len())
 	g.labels = g.newBuf(g.batch)
 	g.out = g.newBuf(2)
-	g.nonFinite = g.newBuf(1)
 	g.acts[0] = g.images
 	var err error
 	if g.add, err = layers.NewAdd(e.mgr); err != nil {
@@ -354,7 +354,12 @@ func (g *gpuGraph) record() error {
 	if err != nil {
 		return err
 	}
-	finite.Record(g.seq, g.nonFinite, layers.Span{X: e.params, N: e.model.NParam}, layers.Span{X: e.buffers, N: e.model.NBuffer})
+	spans := []layers.Span{{X: e.params, N: e.model.NParam}, {X: e.buffers, N: e.model.NBuffer}}
+	for _, b := range e.slots {
+		spans = append(spans, layers.Span{X: b, N: e.model.NParam})
+	}
+	g.nonFinite = g.newBuf(1)
+	finite.Record(g.seq, g.nonFinite, spans...)
 	return nil
 }
 

@@ -286,28 +286,47 @@ func TestNoLeaks(t *testing.T) {
 	require.Equal(t, []any{b00, s00, bytes00}, []any{b2, s2, bytes2}, "Close returns every buffer and sequence")
 }
 
-// TestNonFiniteStateIsNaNLoss: a step that leaves a parameter NaN reports
-// a NaN loss on both executors, though the ReLU after it turns the NaN
-// into 0 on the CPU (and may on the GPU) and the loss itself stays finite.
+// TestNonFiniteStateIsNaNLoss: a step that leaves the state NaN or
+// infinite reports a NaN loss on both executors, though the loss kernel
+// saw nothing: a NaN weight of a channel behind a ReLU (the GPU's max may
+// turn NaN into 0), a NaN running variance (training uses the batch's),
+// an infinite AdamW second moment (the weight stays finite, frozen).
 func TestNonFiniteStateIsNaNLoss(t *testing.T) {
-	m, err := nn.New("nan", nn.Seq(nn.Name("conv", nn.Conv2D{In: 3, Out: 4, Kernel: 3, Pad: 1}), nn.ReLU{},
-		nn.GlobalAvgPool{}, nn.Flatten{}, nn.Name("fc", nn.Linear{In: 4, Out: 10})), cifar)
-	require.NoError(t, err)
-	p := nntest.NewPair(t, m, nn.SGD{}, 2, 1)
-	x, y := nntest.Batch(rngFor(2), cifar, 2, 10)
-	for _, e := range []nn.Executor{p.GPU, p.CPU} {
-		loss, _, err := e.Step(x, y, 0.1)
-		require.NoError(t, err)
-		require.False(t, math.IsNaN(loss) || math.IsInf(loss, 0), "loss %v before the NaN", loss)
-		st, err := e.State()
-		require.NoError(t, err)
-		w := m.Param("conv.weight").Of(st.Params)
-		for i := range 27 { // all of output channel 0
-			w[i] = float32(math.NaN())
-		}
-		require.NoError(t, e.SetState(st))
-		loss, _, err = e.Step(x, y, 0.1)
-		require.NoError(t, err)
-		require.True(t, math.IsNaN(loss), "loss %v with a NaN weight", loss)
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, tc := range []struct {
+		name string
+		opt  nn.Optimizer
+		set  func(m *nn.Model, st *nn.State)
+	}{
+		{"weight", nn.SGD{}, func(m *nn.Model, st *nn.State) {
+			w := m.Param("conv.weight").Of(st.Params)
+			for i := range 27 { // all of output channel 0
+				w[i] = nan
+			}
+		}},
+		{"running variance", nn.SGD{}, func(m *nn.Model, st *nn.State) { m.Param("bn.running_var").Of(st.Buffers)[1] = nan }},
+		{"adamw second moment", nn.AdamW{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, func(m *nn.Model, st *nn.State) {
+			m.Param("fc.weight").Of(st.Slots[1])[3] = inf
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := nn.New("nan", nn.Seq(nn.Name("conv", nn.Conv2D{In: 3, Out: 4, Kernel: 3, Pad: 1}), nn.Name("bn", nn.BatchNorm2D{C: 4}),
+				nn.ReLU{}, nn.GlobalAvgPool{}, nn.Flatten{}, nn.Name("fc", nn.Linear{In: 4, Out: 10})), cifar)
+			require.NoError(t, err)
+			p := nntest.NewPair(t, m, tc.opt, 2, 1)
+			x, y := nntest.Batch(rngFor(2), cifar, 2, 10)
+			for _, e := range []nn.Executor{p.GPU, p.CPU} {
+				loss, _, err := e.Step(x, y, 0.1)
+				require.NoError(t, err)
+				require.False(t, math.IsNaN(loss) || math.IsInf(loss, 0), "loss %v before", loss)
+				st, err := e.State()
+				require.NoError(t, err)
+				tc.set(m, st)
+				require.NoError(t, e.SetState(st))
+				loss, _, err = e.Step(x, y, 0.1)
+				require.NoError(t, err)
+				require.True(t, math.IsNaN(loss), "loss %v after", loss)
+			}
+		})
 	}
 }
