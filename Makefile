@@ -23,7 +23,7 @@ test-cgocheck: setup
 # staged (device-local, through a staging buffer) x conv v2, v3 or v4 x
 # subgroups of 4, 8 and 16 (LP_NATIVE_VECTOR_WIDTH 128, 256, 512), with
 # the validation layer, and its synchronization validation in one cell.
-MODEL_TESTS = TestConfigFromEnv|TestGPUMatchesCPU|TestResNet20FiveSteps|TestEveryLayer|TestExampleGPU|TestResumeIsExact|TestSmoke
+MODEL_TESTS = TestConfigFromEnv|TestGPUMatchesCPU|TestResNet20FiveSteps|TestEveryLayer|TestExampleGPU|TestResumeIsExact|TestSmoke|TestNonFiniteState|TestDivergenceStops
 test-matrix: setup
 	set -e; for width in 128 256 512; do for staged in 0 1; do for conv in v2 v3 v4; do \
 		sync=""; if [ $$width = 256 ] && [ $$staged = 1 ] && [ $$conv = v4 ]; then \

@@ -39,6 +39,12 @@ const (
 	seedAt      = 2 * hyperStride
 )
 
+// flagAt is the float of a graph's out buffer where the training step's
+// finite check leaves its flag: 256 bytes in, an offset every device
+// takes for a storage buffer, so that the loss, the count and the flag
+// come back in one read.
+const flagAt = 64
+
 // NewGPU allocates the model's storage on mgr and records its training
 // step for batches of batch. The state starts at zero: set it with
 // SetState (e.g. Model.Init).
@@ -241,8 +247,7 @@ type gpuGraph struct {
 	seq   *gpu.Sequence
 	add   *layers.Add
 
-	images, labels, out *gpu.Buffer
-	nonFinite           *gpu.Buffer // training: 1 where the step left the state infinite or NaN
+	images, labels, out *gpu.Buffer // out: the loss, the correct count, and at flagAt the finite check's flag
 	acts, grads         map[Value]*gpu.Buffer
 	begun               map[Value]bool  // gradient written by a backward pass so far
 	alias               map[Value]Value // outputs that are their input
@@ -288,7 +293,7 @@ func (g *gpuGraph) record() error {
 	e, mg := g.e, g.e.model.g
 	g.images = g.newBuf(g.batch * e.model.Input.Len())
 	g.labels = g.newBuf(g.batch)
-	g.out = g.newBuf(2)
+	g.out = g.newBuf(flagAt + 1)
 	g.acts[0] = g.images
 	var err error
 	if g.add, err = layers.NewAdd(e.mgr); err != nil {
@@ -358,8 +363,7 @@ func (g *gpuGraph) record() error {
 	for _, b := range e.slots {
 		spans = append(spans, layers.Span{X: b, N: e.model.NParam})
 	}
-	g.nonFinite = g.newBuf(1)
-	finite.Record(g.seq, g.nonFinite, spans...)
+	finite.Record(g.seq, g.out.Slice(4*flagAt, 4), spans...)
 	return nil
 }
 
@@ -375,15 +379,11 @@ func (g *gpuGraph) run(images []float32, labels []int32) (float64, int, error) {
 	if err := g.seq.Submit(); err != nil {
 		return 0, 0, err
 	}
-	var out [2]float32
+	var out [flagAt + 1]float32 // one read: on a discrete GPU, one staged copy
 	if err := g.out.ReadFloat32(out[:]); err != nil {
 		return 0, 0, err
 	}
-	var bad [1]int32
-	if err := g.nonFinite.ReadInt32(bad[:]); err != nil {
-		return 0, 0, err
-	}
-	if bad[0] != 0 {
+	if math.Float32bits(out[flagAt]) != 0 {
 		return math.NaN(), int(out[1]), nil
 	}
 	return float64(out[0]), int(out[1]), nil
