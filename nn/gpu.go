@@ -52,10 +52,11 @@ func NewGPU(mgr *gpu.Manager, m *Model, opt Optimizer, batch int, o Options) (*G
 	if err := checkExecutor(m, opt, batch); err != nil {
 		return nil, err
 	}
-	if _, err := layers.EnvConvVersion(); err != nil {
-		return nil, err
-	}
 	if o.Conv == 0 {
+		// The default reads VKNN_CONV: a value naming no version is an error.
+		if _, err := layers.EnvConvVersion(); err != nil {
+			return nil, err
+		}
 		o.Conv = layers.DefaultConvVersion(mgr.Info())
 	}
 	e := &GPU{model: m, opt: opt, batch: batch, mgr: mgr, o: o}

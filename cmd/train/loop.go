@@ -259,11 +259,13 @@ func (s *session) loop(ctx context.Context, start int) error {
 	for b := range batches {
 		lr := s.lrAt(step)
 		loss, correct, err := s.stepper.Step(b.Images, b.Labels, lr)
+		// Messages number this step step+1, as the progress line does
+		// ("step N/total" once N steps are done).
 		if err != nil {
-			return s.fail(step, err)
+			return s.fail(step+1, err)
 		}
 		if !finite(float64(loss)) {
-			return s.diverged(step, "training", float64(loss))
+			return s.diverged(step+1, "training", float64(loss))
 		}
 		step++
 		ep.loss += float64(loss) * float64(o.batch)

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"github.com/vknn/vknn/runlog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -141,12 +143,30 @@ func TestDivergenceStops(t *testing.T) {
 	var sink bytes.Buffer
 	common := []string{"--data", data, "--batch", "8", "--val", "48", "--depth", "8", "--quiet", "--out", out}
 	require.NoError(t, run(context.Background(), append(common, "--iters", "2"), &sink, &sink))
-	err := run(context.Background(), append(common, "--iters", "40", "--resume", "--lr", "1e30", "--wd", "0", "--allow-changes"), &sink, &sink)
-	require.Error(t, err)
-	require.ErrorContains(t, err, "diverged")
+	diverge := append(common, "--resume", "--lr", "1e30", "--wd", "0", "--allow-changes")
+	divErr := run(context.Background(), append(diverge, "--iters", "40"), &sink, &sink)
+	require.Error(t, divErr)
+	require.ErrorContains(t, divErr, "diverged")
 	f, err := checkpoint.Load(filepath.Join(out, "last.safetensors"))
 	require.NoError(t, err)
 	require.Equal(t, "2", f.Metadata["step"])
+
+	// "the training loss is NaN at step N" counts as the progress line
+	// does: a run of N-1 steps has finite training losses (its validation
+	// may be NaN), one of N stops at step N.
+	var n int
+	msg := divErr.Error()
+	_, err = fmt.Sscanf(msg[max(strings.Index(msg, "at step "), 0):], "at step %d", &n)
+	require.NoError(t, err, msg)
+	require.Greater(t, n, 2, "the first step after resuming at 2 is step 3")
+	if n > 3 {
+		err = run(context.Background(), append(diverge, "--iters", strconv.Itoa(n-1)), &sink, &sink)
+		if err != nil {
+			require.NotContains(t, err.Error(), "training loss")
+		}
+	}
+	err = run(context.Background(), append(diverge, "--iters", strconv.Itoa(n)), &sink, &sink)
+	require.ErrorContains(t, err, fmt.Sprintf("the training loss is NaN at step %d:", n))
 }
 
 // TestRollbackOnNaN: with --on-nan rollback a diverging run goes back to
